@@ -1,0 +1,74 @@
+// Package caps maps capability names to numbers and applies the five OCI
+// capability sets to the calling thread. The tables are pure; Apply is
+// called by the init on its locked OS thread just before execve.
+package caps
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// names is indexed by capability number (linux/capability.h).
+var names = [...]string{
+	"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER",
+	"CAP_FSETID", "CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP",
+	"CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST",
+	"CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_IPC_LOCK", "CAP_IPC_OWNER",
+	"CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT", "CAP_SYS_PTRACE",
+	"CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE",
+	"CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD",
+	"CAP_LEASE", "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP",
+	"CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM",
+	"CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF",
+	"CAP_CHECKPOINT_RESTORE",
+}
+
+// Names returns every capability hako knows, in number order.
+func Names() []string { return append([]string(nil), names[:]...) }
+
+// Number returns the number of a capability name ("CAP_X" or "x", any case).
+func Number(name string) (int, bool) {
+	n := strings.ToUpper(name)
+	if !strings.HasPrefix(n, "CAP_") {
+		n = "CAP_" + n
+	}
+	for i, v := range names {
+		if v == n {
+			return i, true
+		}
+	}
+	return 0, false
+}
+
+// Set is a capability bitmask (bit n = capability n).
+type Set uint64
+
+// Parse turns a list of names into a Set; field names the spec field in the
+// error ("process.capabilities.bounding").
+func Parse(field string, list []string) (Set, error) {
+	var s Set
+	for _, c := range list {
+		n, ok := Number(c)
+		if !ok {
+			return 0, fmt.Errorf("%s: unknown capability %q", field, c)
+		}
+		s |= 1 << uint(n)
+	}
+	return s, nil
+}
+
+var lastCap = sync.OnceValue(func() int {
+	b, err := os.ReadFile("/proc/sys/kernel/cap_last_cap")
+	if err == nil {
+		if n, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && n < 64 {
+			return n
+		}
+	}
+	return len(names) - 1
+})
+
+// Last is the highest capability the running kernel knows.
+func Last() int { return lastCap() }

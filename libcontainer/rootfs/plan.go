@@ -1,0 +1,230 @@
+package rootfs
+
+import (
+	"fmt"
+	"path"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// Options is one mount's option list, parsed.
+type Options struct {
+	Flags       uintptr   // mount(2) flags to set
+	Clear       uintptr   // flags explicitly cleared ("rw", "suid", ...)
+	Propagation []uintptr // MS_SHARED|MS_REC, ... applied after the mount
+	RecSet      uint64    // MOUNT_ATTR_* set recursively ("rro", ...)
+	RecClr      uint64    // MOUNT_ATTR_* cleared recursively ("rrw", ...)
+	Data        []string  // filesystem-specific options, passed through
+	Idmap       bool      // "idmap"/"ridmap"
+	Recursive   bool      // "rbind"
+	CopyUp      bool      // "tmpcopyup"
+}
+
+type flagOpt struct {
+	clear bool
+	flag  uintptr
+}
+
+var flagOpts = map[string]flagOpt{
+	"async":         {true, unix.MS_SYNCHRONOUS},
+	"atime":         {true, unix.MS_NOATIME},
+	"bind":          {false, unix.MS_BIND},
+	"defaults":      {false, 0},
+	"dev":           {true, unix.MS_NODEV},
+	"diratime":      {true, unix.MS_NODIRATIME},
+	"dirsync":       {false, unix.MS_DIRSYNC},
+	"exec":          {true, unix.MS_NOEXEC},
+	"iversion":      {false, unix.MS_I_VERSION},
+	"lazytime":      {false, unix.MS_LAZYTIME},
+	"loud":          {true, unix.MS_SILENT},
+	"mand":          {false, unix.MS_MANDLOCK},
+	"noatime":       {false, unix.MS_NOATIME},
+	"nodev":         {false, unix.MS_NODEV},
+	"nodiratime":    {false, unix.MS_NODIRATIME},
+	"noexec":        {false, unix.MS_NOEXEC},
+	"noiversion":    {true, unix.MS_I_VERSION},
+	"nolazytime":    {true, unix.MS_LAZYTIME},
+	"nomand":        {true, unix.MS_MANDLOCK},
+	"norelatime":    {true, unix.MS_RELATIME},
+	"nostrictatime": {true, unix.MS_STRICTATIME},
+	"nosuid":        {false, unix.MS_NOSUID},
+	"nosymfollow":   {false, unix.MS_NOSYMFOLLOW},
+	"rbind":         {false, unix.MS_BIND | unix.MS_REC},
+	"relatime":      {false, unix.MS_RELATIME},
+	"remount":       {false, unix.MS_REMOUNT},
+	"ro":            {false, unix.MS_RDONLY},
+	"rw":            {true, unix.MS_RDONLY},
+	"silent":        {false, unix.MS_SILENT},
+	"strictatime":   {false, unix.MS_STRICTATIME},
+	"suid":          {true, unix.MS_NOSUID},
+	"symfollow":     {true, unix.MS_NOSYMFOLLOW},
+	"sync":          {false, unix.MS_SYNCHRONOUS},
+}
+
+var propOpts = map[string]uintptr{
+	"private":     unix.MS_PRIVATE,
+	"rprivate":    unix.MS_PRIVATE | unix.MS_REC,
+	"shared":      unix.MS_SHARED,
+	"rshared":     unix.MS_SHARED | unix.MS_REC,
+	"slave":       unix.MS_SLAVE,
+	"rslave":      unix.MS_SLAVE | unix.MS_REC,
+	"unbindable":  unix.MS_UNBINDABLE,
+	"runbindable": unix.MS_UNBINDABLE | unix.MS_REC,
+}
+
+type recOpt struct {
+	clear bool
+	attr  uint64
+}
+
+var recOpts = map[string]recOpt{
+	"rro":            {false, unix.MOUNT_ATTR_RDONLY},
+	"rrw":            {true, unix.MOUNT_ATTR_RDONLY},
+	"rnosuid":        {false, unix.MOUNT_ATTR_NOSUID},
+	"rsuid":          {true, unix.MOUNT_ATTR_NOSUID},
+	"rnodev":         {false, unix.MOUNT_ATTR_NODEV},
+	"rdev":           {true, unix.MOUNT_ATTR_NODEV},
+	"rnoexec":        {false, unix.MOUNT_ATTR_NOEXEC},
+	"rexec":          {true, unix.MOUNT_ATTR_NOEXEC},
+	"rnodiratime":    {false, unix.MOUNT_ATTR_NODIRATIME},
+	"rdiratime":      {true, unix.MOUNT_ATTR_NODIRATIME},
+	"rrelatime":      {false, unix.MOUNT_ATTR_RELATIME},
+	"rnorelatime":    {true, unix.MOUNT_ATTR_RELATIME},
+	"rnoatime":       {false, unix.MOUNT_ATTR_NOATIME},
+	"ratime":         {true, unix.MOUNT_ATTR_NOATIME},
+	"rstrictatime":   {false, unix.MOUNT_ATTR_STRICTATIME},
+	"rnostrictatime": {true, unix.MOUNT_ATTR_STRICTATIME},
+	"rnosymfollow":   {false, unix.MOUNT_ATTR_NOSYMFOLLOW},
+	"rsymfollow":     {true, unix.MOUNT_ATTR_NOSYMFOLLOW},
+}
+
+// OptionNames lists every option hako interprets itself (for `features`).
+func OptionNames() []string {
+	var out []string
+	for k := range flagOpts {
+		out = append(out, k)
+	}
+	for k := range propOpts {
+		out = append(out, k)
+	}
+	for k := range recOpts {
+		out = append(out, k)
+	}
+	return append(out, "idmap", "ridmap", "tmpcopyup")
+}
+
+// ParseOptions splits a mount's options into flags, propagation, recursive
+// attributes and data. Later options win over earlier ones, as in mount(8).
+func ParseOptions(opts []string) Options {
+	var o Options
+	for _, opt := range opts {
+		if f, ok := flagOpts[opt]; ok {
+			if f.clear {
+				o.Flags &^= f.flag
+				o.Clear |= f.flag
+			} else {
+				o.Flags |= f.flag
+				o.Clear &^= f.flag
+			}
+			if opt == "rbind" {
+				o.Recursive = true
+			}
+			continue
+		}
+		if p, ok := propOpts[opt]; ok {
+			o.Propagation = append(o.Propagation, p)
+			continue
+		}
+		if r, ok := recOpts[opt]; ok {
+			if r.clear {
+				o.RecClr |= r.attr
+				o.RecSet &^= r.attr
+			} else {
+				o.RecSet |= r.attr
+				o.RecClr &^= r.attr
+			}
+			continue
+		}
+		switch opt {
+		case "idmap":
+			o.Idmap = true
+		case "ridmap":
+			o.Idmap, o.Recursive = true, true
+		case "tmpcopyup":
+			o.CopyUp = true
+		default:
+			o.Data = append(o.Data, opt)
+		}
+	}
+	return o
+}
+
+// IsBind reports whether a mount is a bind mount: type "bind", or a
+// "bind"/"rbind" option with any type (runc's rule).
+func IsBind(m *specs.Mount) bool {
+	if m.Type == "bind" {
+		return true
+	}
+	for _, o := range m.Options {
+		if o == "bind" || o == "rbind" {
+			return true
+		}
+	}
+	return false
+}
+
+// Dest returns the cleaned absolute destination; a relative destination is
+// taken relative to "/", as runc does.
+func Dest(m *specs.Mount) string {
+	return path.Clean("/" + m.Destination)
+}
+
+// Check validates one mount without touching the system.
+func Check(i int, m *specs.Mount) error {
+	field := fmt.Sprintf("mounts[%d]", i)
+	if m.Destination == "" {
+		return fmt.Errorf("%s.destination: must not be empty", field)
+	}
+	if strings.ContainsRune(m.Destination, 0) || strings.ContainsRune(m.Source, 0) {
+		return fmt.Errorf("%s: NUL byte in path", field)
+	}
+	o := ParseOptions(m.Options)
+	bind := IsBind(m)
+	if bind {
+		if m.Source == "" {
+			return fmt.Errorf("%s.source: bind mount needs a source", field)
+		}
+		for _, d := range o.Data {
+			// Bind mounts take no filesystem data: the kernel would
+			// silently drop it, which would hide a typo.
+			if !strings.HasPrefix(d, "x-") && d != "z" && d != "Z" {
+				return fmt.Errorf("%s.options: unknown option %q for bind mount", field, d)
+			}
+		}
+	} else if m.Type == "" {
+		return fmt.Errorf("%s.type: must be set for a non-bind mount", field)
+	}
+	if o.Idmap && !bind {
+		return fmt.Errorf("%s.options: idmap is only supported on bind mounts", field)
+	}
+	if o.CopyUp && m.Type != "tmpfs" {
+		return fmt.Errorf("%s.options: tmpcopyup is only supported on tmpfs", field)
+	}
+	if Dest(m) == "/" {
+		return fmt.Errorf("%s.destination: cannot mount over the container root", field)
+	}
+	return nil
+}
+
+// NeedsDevSetup reports whether hako populates /dev itself: it does unless
+// the host /dev is bind-mounted in.
+func NeedsDevSetup(s *specs.Spec) bool {
+	for i := range s.Mounts {
+		if Dest(&s.Mounts[i]) == "/dev" && IsBind(&s.Mounts[i]) {
+			return false
+		}
+	}
+	return true
+}

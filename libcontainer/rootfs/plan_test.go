@@ -1,0 +1,69 @@
+package rootfs
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+func TestParseOptions(t *testing.T) {
+	for _, tc := range []struct {
+		opts []string
+		want Options
+	}{
+		{nil, Options{}},
+		{[]string{"nosuid", "noexec", "nodev", "ro"}, Options{Flags: unix.MS_NOSUID | unix.MS_NOEXEC | unix.MS_NODEV | unix.MS_RDONLY}},
+		{[]string{"ro", "rw"}, Options{Clear: unix.MS_RDONLY}},
+		{[]string{"rbind", "rprivate"}, Options{Flags: unix.MS_BIND | unix.MS_REC, Recursive: true, Propagation: []uintptr{unix.MS_PRIVATE | unix.MS_REC}}},
+		{[]string{"rro", "rnosuid"}, Options{RecSet: unix.MOUNT_ATTR_RDONLY | unix.MOUNT_ATTR_NOSUID}},
+		{[]string{"rro", "rrw"}, Options{RecClr: unix.MOUNT_ATTR_RDONLY}},
+		{[]string{"mode=755", "size=65536k"}, Options{Data: []string{"mode=755", "size=65536k"}}},
+		{[]string{"newinstance", "ptmxmode=0666", "gid=5"}, Options{Data: []string{"newinstance", "ptmxmode=0666", "gid=5"}}},
+		{[]string{"ridmap"}, Options{Idmap: true, Recursive: true}},
+		{[]string{"tmpcopyup"}, Options{CopyUp: true}},
+	} {
+		if got := ParseOptions(tc.opts); !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("ParseOptions(%v) = %+v, want %+v", tc.opts, got, tc.want)
+		}
+	}
+}
+
+func TestCheck(t *testing.T) {
+	for _, tc := range []struct {
+		m   specs.Mount
+		err string
+	}{
+		{specs.Mount{Destination: "/proc", Type: "proc", Source: "proc"}, ""},
+		{specs.Mount{Destination: "/data", Source: "/srv", Options: []string{"rbind", "ro"}}, ""},
+		{specs.Mount{Destination: "/data", Type: "bind", Source: "/srv", Options: []string{"z"}}, ""},
+		{specs.Mount{Destination: "/data", Type: "bind", Source: "/srv", Options: []string{"bogus"}}, `mounts[0].options: unknown option "bogus" for bind mount`},
+		{specs.Mount{Destination: "", Type: "tmpfs"}, "mounts[0].destination: must not be empty"},
+		{specs.Mount{Destination: "/x", Options: []string{"bind"}}, "mounts[0].source: bind mount needs a source"},
+		{specs.Mount{Destination: "/x", Source: "x"}, "mounts[0].type: must be set"},
+		{specs.Mount{Destination: "/x", Type: "tmpfs", Options: []string{"idmap"}}, "idmap is only supported on bind mounts"},
+		{specs.Mount{Destination: "/x", Type: "proc", Options: []string{"tmpcopyup"}}, "tmpcopyup is only supported on tmpfs"},
+		{specs.Mount{Destination: "/../", Type: "tmpfs"}, "cannot mount over the container root"},
+	} {
+		err := Check(0, &tc.m)
+		if tc.err == "" && err != nil || tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)) {
+			t.Errorf("Check(%+v) = %v, want %q", tc.m, err, tc.err)
+		}
+	}
+}
+
+func TestDestAndDevSetup(t *testing.T) {
+	if d := Dest(&specs.Mount{Destination: "a/../../b"}); d != "/b" {
+		t.Fatalf("Dest = %q", d)
+	}
+	s := &specs.Spec{Mounts: []specs.Mount{{Destination: "/dev", Type: "tmpfs"}}}
+	if !NeedsDevSetup(s) {
+		t.Fatal("tmpfs /dev must be populated")
+	}
+	s.Mounts = append(s.Mounts, specs.Mount{Destination: "/dev/", Source: "/dev", Options: []string{"rbind"}})
+	if NeedsDevSetup(s) {
+		t.Fatal("bind-mounted host /dev must be left alone")
+	}
+}

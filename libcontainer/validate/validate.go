@@ -1,0 +1,283 @@
+// Package validate holds the pure checks hako runs on a container ID and a
+// specs.Spec before anything is created, so that bad input fails with one
+// error naming the field and leaves nothing behind. No root needed.
+package validate
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/hako-runtime/hako/libcontainer/caps"
+	"github.com/hako-runtime/hako/libcontainer/rootfs"
+)
+
+var idRe = regexp.MustCompile(`^[\w+\-.]+$`)
+
+// MaxIDLen keeps the state directory name a valid path component.
+const MaxIDLen = 255
+
+// ID applies runc's container ID rules.
+func ID(id string) error {
+	switch {
+	case id == "":
+		return errors.New("container id cannot be empty")
+	case len(id) > MaxIDLen:
+		return fmt.Errorf("invalid container id: longer than %d characters", MaxIDLen)
+	case id == "." || id == ".." || !idRe.MatchString(id):
+		return fmt.Errorf("invalid container id format: %s", id)
+	}
+	return nil
+}
+
+// NamespaceFlags maps spec namespace types to clone flags.
+var NamespaceFlags = map[specs.LinuxNamespaceType]uintptr{
+	specs.PIDNamespace:     unix.CLONE_NEWPID,
+	specs.NetworkNamespace: unix.CLONE_NEWNET,
+	specs.MountNamespace:   unix.CLONE_NEWNS,
+	specs.IPCNamespace:     unix.CLONE_NEWIPC,
+	specs.UTSNamespace:     unix.CLONE_NEWUTS,
+	specs.UserNamespace:    unix.CLONE_NEWUSER,
+	specs.CgroupNamespace:  unix.CLONE_NEWCGROUP,
+	specs.TimeNamespace:    unix.CLONE_NEWTIME,
+}
+
+// OCIVersion accepts the runtime-spec versions hako implements: 1.0 to 1.3.
+func OCIVersion(v string) error {
+	parts := strings.SplitN(strings.SplitN(v, "-", 2)[0], ".", 3)
+	if len(parts) == 3 && parts[0] == "1" {
+		if minor, err := strconv.Atoi(parts[1]); err == nil && minor >= 0 && minor <= 3 {
+			if _, err := strconv.Atoi(parts[2]); err == nil {
+				return nil
+			}
+		}
+	}
+	return fmt.Errorf("ociVersion: unsupported version %q (hako implements 1.0.0 to 1.3.x)", v)
+}
+
+// HasNamespace reports whether the spec creates or joins namespace t.
+func HasNamespace(s *specs.Spec, t specs.LinuxNamespaceType) bool {
+	if s.Linux == nil {
+		return false
+	}
+	for _, ns := range s.Linux.Namespaces {
+		if ns.Type == t {
+			return true
+		}
+	}
+	return false
+}
+
+// Spec checks everything that can be checked without touching the system
+// (except nothing: the rootfs is checked by the caller, who knows the bundle).
+func Spec(s *specs.Spec) error {
+	if err := OCIVersion(s.Version); err != nil {
+		return err
+	}
+	if s.Root == nil || s.Root.Path == "" {
+		return errors.New("root.path: must be set")
+	}
+	if s.Process == nil {
+		return errors.New("process: must be set")
+	}
+	if err := process(s.Process); err != nil {
+		return err
+	}
+	if s.Linux == nil {
+		return errors.New("linux: must be set")
+	}
+	if err := namespaces(s); err != nil {
+		return err
+	}
+	for i := range s.Mounts {
+		if err := rootfs.Check(i, &s.Mounts[i]); err != nil {
+			return err
+		}
+	}
+	if err := linux(s); err != nil {
+		return err
+	}
+	return hooks(s.Hooks)
+}
+
+func process(p *specs.Process) error {
+	if len(p.Args) == 0 && p.CommandLine == "" {
+		return errors.New("process.args: must not be empty")
+	}
+	if p.Cwd == "" || !filepath.IsAbs(p.Cwd) {
+		return fmt.Errorf("process.cwd: must be an absolute path, got %q", p.Cwd)
+	}
+	if _, err := caps.FromSpec(p.Capabilities); err != nil {
+		return err
+	}
+	for i, r := range p.Rlimits {
+		if _, ok := Rlimits[r.Type]; !ok {
+			return fmt.Errorf("process.rlimits[%d].type: unknown rlimit %q", i, r.Type)
+		}
+		if r.Soft > r.Hard {
+			return fmt.Errorf("process.rlimits[%d]: soft limit %d is above hard limit %d", i, r.Soft, r.Hard)
+		}
+	}
+	for i, e := range p.Env {
+		if !strings.Contains(e, "=") {
+			return fmt.Errorf("process.env[%d]: %q is not NAME=value", i, e)
+		}
+	}
+	if p.OOMScoreAdj != nil && (*p.OOMScoreAdj < -1000 || *p.OOMScoreAdj > 1000) {
+		return fmt.Errorf("process.oomScoreAdj: %d is outside -1000..1000", *p.OOMScoreAdj)
+	}
+	if p.IOPriority != nil {
+		return errors.New("process.ioPriority: not supported by hako yet")
+	}
+	if p.Scheduler != nil {
+		return errors.New("process.scheduler: not supported by hako yet")
+	}
+	if p.ExecCPUAffinity != nil {
+		return errors.New("process.execCPUAffinity: not supported by hako yet")
+	}
+	return nil
+}
+
+// Rlimits maps the spec's rlimit names to resource numbers.
+var Rlimits = map[string]int{
+	"RLIMIT_AS": unix.RLIMIT_AS, "RLIMIT_CORE": unix.RLIMIT_CORE, "RLIMIT_CPU": unix.RLIMIT_CPU,
+	"RLIMIT_DATA": unix.RLIMIT_DATA, "RLIMIT_FSIZE": unix.RLIMIT_FSIZE, "RLIMIT_LOCKS": unix.RLIMIT_LOCKS,
+	"RLIMIT_MEMLOCK": unix.RLIMIT_MEMLOCK, "RLIMIT_MSGQUEUE": unix.RLIMIT_MSGQUEUE, "RLIMIT_NICE": unix.RLIMIT_NICE,
+	"RLIMIT_NOFILE": unix.RLIMIT_NOFILE, "RLIMIT_NPROC": unix.RLIMIT_NPROC, "RLIMIT_RSS": unix.RLIMIT_RSS,
+	"RLIMIT_RTPRIO": unix.RLIMIT_RTPRIO, "RLIMIT_RTTIME": unix.RLIMIT_RTTIME, "RLIMIT_SIGPENDING": unix.RLIMIT_SIGPENDING,
+	"RLIMIT_STACK": unix.RLIMIT_STACK,
+}
+
+func namespaces(s *specs.Spec) error {
+	seen := map[specs.LinuxNamespaceType]bool{}
+	for i, ns := range s.Linux.Namespaces {
+		if _, ok := NamespaceFlags[ns.Type]; !ok {
+			return fmt.Errorf("linux.namespaces[%d].type: unknown namespace %q", i, ns.Type)
+		}
+		if seen[ns.Type] {
+			return fmt.Errorf("linux.namespaces[%d]: namespace %q given twice", i, ns.Type)
+		}
+		seen[ns.Type] = true
+		if ns.Path != "" && (!filepath.IsAbs(ns.Path) || strings.ContainsAny(ns.Path, "\n\x00")) {
+			return fmt.Errorf("linux.namespaces[%d].path: %q must be an absolute path", i, ns.Path)
+		}
+	}
+	l := s.Linux
+	userNew := false
+	for _, ns := range l.Namespaces {
+		if ns.Type == specs.UserNamespace && ns.Path == "" {
+			userNew = true
+		}
+	}
+	if (len(l.UIDMappings) > 0 || len(l.GIDMappings) > 0) && !seen[specs.UserNamespace] {
+		return errors.New("linux.uidMappings: mappings need a user namespace")
+	}
+	if userNew && (len(l.UIDMappings) == 0 || len(l.GIDMappings) == 0) {
+		return errors.New("linux.uidMappings: a new user namespace needs uidMappings and gidMappings")
+	}
+	if len(l.TimeOffsets) > 0 && !seen[specs.TimeNamespace] {
+		return errors.New("linux.timeOffsets: offsets need a time namespace")
+	}
+	for clock := range l.TimeOffsets {
+		if clock != "monotonic" && clock != "boottime" {
+			return fmt.Errorf("linux.timeOffsets: unknown clock %q", clock)
+		}
+	}
+	if (s.Hostname != "" || s.Domainname != "") && !seen[specs.UTSNamespace] {
+		return errors.New("hostname: setting hostname or domainname needs a uts namespace")
+	}
+	if !seen[specs.MountNamespace] {
+		return errors.New("linux.namespaces: a mount namespace is required")
+	}
+	return nil
+}
+
+// sysctlNamespace says which namespace makes a sysctl container-local.
+func sysctlNamespace(key string) (specs.LinuxNamespaceType, bool) {
+	switch {
+	case key == "kernel.msgmax" || key == "kernel.msgmnb" || key == "kernel.msgmni" ||
+		key == "kernel.sem" || key == "kernel.shmall" || key == "kernel.shmmax" ||
+		key == "kernel.shmmni" || key == "kernel.shm_rmid_forced" || strings.HasPrefix(key, "fs.mqueue."):
+		return specs.IPCNamespace, true
+	case strings.HasPrefix(key, "net."):
+		return specs.NetworkNamespace, true
+	case key == "kernel.hostname" || key == "kernel.domainname":
+		return specs.UTSNamespace, true
+	}
+	return "", false
+}
+
+func linux(s *specs.Spec) error {
+	l := s.Linux
+	for key := range l.Sysctl {
+		if strings.Contains(key, "..") || strings.HasPrefix(key, "/") || strings.ContainsAny(key, "\x00") {
+			return fmt.Errorf("linux.sysctl: invalid key %q", key)
+		}
+		ns, ok := sysctlNamespace(strings.ReplaceAll(key, "/", "."))
+		if !ok {
+			return fmt.Errorf("linux.sysctl: %q is not in a separate kernel namespace", key)
+		}
+		if !HasNamespace(s, ns) {
+			return fmt.Errorf("linux.sysctl: %q needs a %s namespace", key, ns)
+		}
+	}
+	switch l.RootfsPropagation {
+	case "", "shared", "rshared", "slave", "rslave", "private", "rprivate", "unbindable", "runbindable":
+	default:
+		return fmt.Errorf("linux.rootfsPropagation: unknown value %q", l.RootfsPropagation)
+	}
+	for i, d := range l.Devices {
+		field := fmt.Sprintf("linux.devices[%d]", i)
+		if !filepath.IsAbs(d.Path) || filepath.Clean(d.Path) == "/" {
+			return fmt.Errorf("%s.path: %q must be an absolute path below /", field, d.Path)
+		}
+		switch d.Type {
+		case "c", "u", "b":
+		case "p":
+		default:
+			return fmt.Errorf("%s.type: unknown device type %q", field, d.Type)
+		}
+	}
+	for _, p := range append(append([]string{}, l.MaskedPaths...), l.ReadonlyPaths...) {
+		if !filepath.IsAbs(p) {
+			return fmt.Errorf("linux.maskedPaths/readonlyPaths: %q must be an absolute path", p)
+		}
+	}
+	if l.IntelRdt != nil {
+		return errors.New("linux.intelRdt: not supported by hako (no resctrl support)")
+	}
+	if l.Personality != nil {
+		return errors.New("linux.personality: not supported by hako yet")
+	}
+	if l.NetDevices != nil {
+		return errors.New("linux.netDevices: not supported by hako yet")
+	}
+	return nil
+}
+
+func hooks(h *specs.Hooks) error {
+	if h == nil {
+		return nil
+	}
+	all := map[string][]specs.Hook{
+		"prestart": h.Prestart, "createRuntime": h.CreateRuntime, "createContainer": h.CreateContainer,
+		"startContainer": h.StartContainer, "poststart": h.Poststart, "poststop": h.Poststop,
+	}
+	for name, list := range all {
+		for i, hk := range list {
+			if !filepath.IsAbs(hk.Path) {
+				return fmt.Errorf("hooks.%s[%d].path: %q must be an absolute path", name, i, hk.Path)
+			}
+			if hk.Timeout != nil && *hk.Timeout <= 0 {
+				return fmt.Errorf("hooks.%s[%d].timeout: must be positive", name, i)
+			}
+		}
+	}
+	return nil
+}

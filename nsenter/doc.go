@@ -1,0 +1,20 @@
+// Package nsenter holds the only C in hako: a constructor that runs in the
+// "hako init" process before the Go runtime starts any thread. Joining a
+// user or mount namespace with setns(2) and unsharing a user namespace are
+// refused to multi-threaded processes, and a new pid or time namespace only
+// applies to children, so this stage does exactly those steps and then
+// forks the real init (CLONE_PARENT, so the init stays a child of the hako
+// process that spawned it and `hako run` can wait for it directly).
+//
+// It is driven by a short text message read from the sync socket named by
+// _HAKO_SYNCFD; its replies (a request for uid/gid maps, the init pid, or an
+// error text) are JSON lines on the same socket. Without _HAKO_SYNCFD it
+// does nothing, so every other hako verb pays only a getenv.
+//
+// Bootstrap message, one directive per line, ended by an empty line:
+//
+//	clone <flags>          namespaces to create (CLONE_NEW* bits, decimal)
+//	join <flag> <path>     setns into the namespace at path (user first)
+//	maps                   wait for the parent to write uid_map/gid_map
+//	timens <clock> <s> <ns> one line of /proc/self/timens_offsets
+package nsenter

@@ -1,0 +1,231 @@
+// The pre-runtime stage of "hako init"; see doc.go for the protocol.
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+#ifndef CLONE_NEWCGROUP
+#define CLONE_NEWCGROUP 0x02000000
+#endif
+
+#define MAX_BOOT 65536
+#define MAX_JOIN 16
+
+static int sync_fd = -1;
+
+static void write_all(const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(sync_fd, buf, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return;
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+}
+
+// fail sends {"type":"error","msg":"..."} and exits; the parent turns the
+// text into the last error line, so it names the step and the errno.
+static void fail(const char *fmt, ...)
+{
+	char msg[1024], out[2200];
+	int saved = errno;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	size_t o = 0;
+	o += (size_t)snprintf(out, sizeof(out), "{\"type\":\"error\",\"msg\":\"nsenter: ");
+	for (const char *p = msg; *p && o < sizeof(out) - 64; p++) {
+		unsigned char c = (unsigned char)*p;
+		if (c == '"' || c == '\\') {
+			out[o++] = '\\';
+			out[o++] = (char)c;
+		} else if (c < 0x20) {
+			o += (size_t)snprintf(out + o, sizeof(out) - o, "\\u%04x", c);
+		} else {
+			out[o++] = (char)c;
+		}
+	}
+	o += (size_t)snprintf(out + o, sizeof(out) - o, ": %s\"}\n", strerror(saved));
+	write_all(out, o);
+	_exit(1);
+}
+
+static int read_byte(char *c)
+{
+	for (;;) {
+		ssize_t n = read(sync_fd, c, 1);
+		if (n == 1)
+			return 0;
+		if (n < 0 && errno == EINTR)
+			continue;
+		return -1;
+	}
+}
+
+struct join {
+	int flag;
+	int fd;
+	char *path;
+};
+
+void hako_nsenter(void)
+{
+	const char *env = getenv("_HAKO_SYNCFD");
+	if (env == NULL)
+		return;
+	sync_fd = atoi(env);
+	if (sync_fd < 3)
+		return;
+
+	// The bootstrap message is small; read it a byte at a time so that
+	// nothing meant for the Go stage is consumed from the stream.
+	static char boot[MAX_BOOT];
+	size_t len = 0;
+	for (;;) {
+		char c;
+		if (read_byte(&c) < 0) {
+			errno = EPIPE;
+			fail("read bootstrap");
+		}
+		if (len + 1 >= sizeof(boot)) {
+			errno = E2BIG;
+			fail("read bootstrap");
+		}
+		boot[len++] = c;
+		if (len >= 2 && boot[len - 1] == '\n' && boot[len - 2] == '\n')
+			break;
+		if (len == 1 && c == '\n')
+			break;
+	}
+	boot[len] = '\0';
+
+	unsigned long clone_flags = 0;
+	int want_maps = 0;
+	struct join joins[MAX_JOIN];
+	int njoin = 0;
+	char *timens[8];
+	int ntimens = 0;
+
+	char *save = NULL;
+	for (char *line = strtok_r(boot, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		if (strncmp(line, "clone ", 6) == 0) {
+			clone_flags = strtoul(line + 6, NULL, 10);
+		} else if (strncmp(line, "join ", 5) == 0) {
+			char *sp = strchr(line + 5, ' ');
+			if (sp == NULL || njoin >= MAX_JOIN) {
+				errno = EINVAL;
+				fail("bad join directive");
+			}
+			*sp = '\0';
+			joins[njoin].flag = atoi(line + 5);
+			joins[njoin].path = sp + 1;
+			joins[njoin].fd = -1;
+			njoin++;
+		} else if (strcmp(line, "maps") == 0) {
+			want_maps = 1;
+		} else if (strncmp(line, "timens ", 7) == 0 && ntimens < 8) {
+			timens[ntimens++] = line + 7;
+		} else {
+			errno = EINVAL;
+			fail("unknown bootstrap directive %s", line);
+		}
+	}
+
+	// Open every namespace first: after setns into a mount namespace the
+	// host paths would resolve differently.
+	for (int i = 0; i < njoin; i++) {
+		joins[i].fd = open(joins[i].path, O_RDONLY | O_CLOEXEC);
+		if (joins[i].fd < 0)
+			fail("open namespace %s", joins[i].path);
+	}
+	// A user namespace goes first so the others are joined with its
+	// credentials.
+	for (int pass = 0; pass < 2; pass++) {
+		for (int i = 0; i < njoin; i++) {
+			int is_user = joins[i].flag == CLONE_NEWUSER;
+			if ((pass == 0) != is_user)
+				continue;
+			if (setns(joins[i].fd, joins[i].flag) < 0)
+				fail("setns %s", joins[i].path);
+			close(joins[i].fd);
+			if (is_user && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
+				fail("become root in joined user namespace %s", joins[i].path);
+		}
+	}
+
+	if (clone_flags & CLONE_NEWUSER) {
+		if (unshare(CLONE_NEWUSER) < 0)
+			fail("unshare user namespace");
+		// The maps must be written from outside (by the parent) because
+		// only it holds the privilege over the parent namespace.
+		if (want_maps) {
+			// Writing /proc/<pid>/uid_map needs us dumpable.
+			prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+			write_all("{\"type\":\"maps\"}\n", 16);
+			char ack;
+			if (read_byte(&ack) < 0 || ack != 'm') {
+				errno = EPIPE;
+				fail("wait for uid/gid maps");
+			}
+		}
+		// Root in the new namespace when it is mapped; an unmapped 0 is
+		// the rootless-without-root-mapping case and not an error here.
+		if (setresgid(0, 0, 0) < 0 && errno != EINVAL)
+			fail("setresgid 0 in user namespace");
+		if (setresuid(0, 0, 0) < 0 && errno != EINVAL)
+			fail("setresuid 0 in user namespace");
+	}
+
+	unsigned long rest = clone_flags & ~(unsigned long)CLONE_NEWUSER;
+	if (rest != 0 && unshare((int)rest) < 0)
+		fail("unshare namespaces 0x%lx", rest);
+
+	if (ntimens > 0) {
+		int fd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
+		if (fd < 0)
+			fail("open /proc/self/timens_offsets");
+		for (int i = 0; i < ntimens; i++) {
+			size_t l = strlen(timens[i]);
+			if (write(fd, timens[i], l) != (ssize_t)l)
+				fail("write timens offset %s", timens[i]);
+		}
+		close(fd);
+	}
+
+	int need_fork = (clone_flags & (CLONE_NEWPID | CLONE_NEWTIME)) != 0;
+	for (int i = 0; i < njoin; i++)
+		if (joins[i].flag == CLONE_NEWPID || joins[i].flag == CLONE_NEWTIME)
+			need_fork = 1;
+
+	pid_t pid = getpid();
+	if (need_fork) {
+		// CLONE_PARENT: the init becomes a sibling, i.e. a direct child
+		// of the hako process, which can then wait for it.
+		pid = (pid_t)syscall(SYS_clone, CLONE_PARENT | SIGCHLD, 0, 0, 0, 0);
+		if (pid < 0)
+			fail("clone init");
+		if (pid == 0)
+			return; // the init: carry on into the Go runtime
+	}
+	char msg[64];
+	int n = snprintf(msg, sizeof(msg), "{\"type\":\"pid\",\"pid\":%d}\n", pid);
+	write_all(msg, (size_t)n);
+	if (need_fork)
+		_exit(0);
+}

@@ -1,0 +1,91 @@
+#!/usr/bin/env bats
+# create: the init process is left waiting; nothing runs until start.
+
+load helpers
+
+@test "create leaves the container in created with a live init waiting" {
+	set_cmd 'echo started'
+	create_ctr
+	assert_success
+	[ "$(container_status "$CID")" = created ]
+	pid=$(container_pid "$CID")
+	[ "$pid" -gt 0 ]
+	kill -0 "$pid"
+	# the user process has not run yet
+	sleep 0.3
+	run ctr_output
+	assert_not_contains started
+	[ -d "$ROOT/$CID" ]
+}
+
+@test "create --pid-file writes the pid of the init process" {
+	create_ctr "$CID" --pid-file "$TEST_DIR/pid"
+	assert_success
+	[ -s "$TEST_DIR/pid" ]
+	[ "$(cat "$TEST_DIR/pid")" = "$(container_pid "$CID")" ]
+	# that pid lives in new pid and mount namespaces
+	[ "$(readlink /proc/"$(cat "$TEST_DIR/pid")"/ns/pid)" != "$(host_ns pid)" ]
+	[ "$(readlink /proc/"$(cat "$TEST_DIR/pid")"/ns/mnt)" != "$(host_ns mnt)" ]
+}
+
+@test "create -b (short flag) and relative --pid-file" {
+	cd "$TEST_DIR"
+	runtime_bg "$TEST_DIR/$CID.out" create -b "$BUNDLE" --pid-file pid "$CID"
+	assert_success
+	[ "$(cat "$TEST_DIR/pid")" = "$(container_pid "$CID")" ]
+}
+
+@test "create without --bundle uses the current directory" {
+	cd "$BUNDLE"
+	runtime_bg "$TEST_DIR/$CID.out" create "$CID"
+	assert_success
+	runtime state "$CID"
+	assert_success
+	[ "$(jq -r .bundle <<<"$output")" = "$BUNDLE" ]
+}
+
+@test "create with --no-pivot and --no-new-keyring still runs the container" {
+	set_cmd 'cat /proc/self/mountinfo | wc -l; echo ok'
+	create_ctr "$CID" --no-pivot
+	assert_success
+	runtime start "$CID"
+	assert_success
+	wait_for_status "$CID" stopped
+	run ctr_output
+	assert_contains ok
+	runtime delete "$CID"
+	assert_success
+
+	create_ctr "$CID" --no-new-keyring
+	assert_success
+	runtime start "$CID"
+	assert_success
+	wait_for_status "$CID" stopped
+	wait_output_contains "$CID" ok
+}
+
+@test "create of an id that already exists fails and keeps the first" {
+	create_ctr
+	assert_success
+	pid=$(container_pid "$CID")
+	create_ctr
+	assert_failure
+	assert_contains "already exists"
+	[ "$(container_status "$CID")" = created ]
+	[ "$(container_pid "$CID")" = "$pid" ]
+}
+
+@test "two containers from one root are independent" {
+	create_ctr "$CID"
+	assert_success
+	EXTRA_IDS+=("${CID}b")
+	create_ctr "${CID}b"
+	assert_success
+	runtime list -q
+	assert_success
+	[ "$(sort <<<"$output" | tr '\n' ' ')" = "$CID ${CID}b " ]
+	runtime delete -f "${CID}b"
+	assert_success
+	[ "$(container_status "$CID")" = created ]
+	assert_nothing_left "${CID}b"
+}

@@ -1,0 +1,76 @@
+#!/usr/bin/env bats
+# state: the OCI state document, derived from facts.
+
+load helpers
+
+@test "state prints the OCI state with runc's extra fields" {
+	update_config '.annotations = {"org.example.key": "value"}'
+	create_ctr
+	assert_success
+	runtime state "$CID"
+	assert_success
+	local s=$output
+	jq -e . <<<"$s" >/dev/null
+	for f in ociVersion id pid status bundle rootfs created owner; do
+		jq -e "has(\"$f\")" <<<"$s" >/dev/null || fail "state has no $f: $s"
+	done
+	[ "$(jq -r .id <<<"$s")" = "$CID" ]
+	[ "$(jq -r .status <<<"$s")" = created ]
+	[ "$(jq -r .bundle <<<"$s")" = "$BUNDLE" ]
+	[ "$(jq -r .rootfs <<<"$s")" = "$BUNDLE/rootfs" ]
+	[[ "$(jq -r .ociVersion <<<"$s")" == 1.* ]]
+	[ "$(jq -r '.annotations["org.example.key"]' <<<"$s")" = value ]
+	# created is RFC 3339 and recent
+	created=$(jq -r .created <<<"$s")
+	[[ "$created" =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2} ]]
+	now=$(date +%s)
+	then=$(date -d "$created" +%s)
+	[ $((now - then)) -lt 60 ]
+	pid=$(jq -r .pid <<<"$s")
+	[ "$pid" -gt 0 ]
+	kill -0 "$pid"
+}
+
+@test "status goes created -> running -> stopped" {
+	set_cmd 'read x < /dev/zero; sleep 1000'
+	set_args sleep 1000
+	create_ctr
+	assert_success
+	[ "$(container_status "$CID")" = created ]
+	runtime start "$CID"
+	assert_success
+	[ "$(container_status "$CID")" = running ]
+	runtime state "$CID"
+	pid=$(jq -r .pid <<<"$output")
+	kill -9 "$pid"
+	wait_for_status "$CID" stopped
+	runtime state "$CID"
+	assert_success
+	[ "$(jq -r .status <<<"$output")" = stopped ]
+	[ "$(jq -r .pid <<<"$output")" = 0 ]
+}
+
+@test "state follows the facts when the init process dies before start" {
+	create_ctr
+	assert_success
+	pid=$(container_pid "$CID")
+	kill -9 "$pid"
+	wait_for_status "$CID" stopped
+}
+
+@test "state of a container that does not exist fails" {
+	runtime state nosuchcontainer
+	assert_failure
+	assert_contains "does not exist"
+}
+
+@test "state of a deleted container fails" {
+	set_args true
+	create_ctr
+	assert_success
+	runtime delete "$CID"
+	assert_success
+	runtime state "$CID"
+	assert_failure
+	assert_contains "does not exist"
+}
