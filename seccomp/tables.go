@@ -39,8 +39,8 @@ var archs = map[specs.Arch]archInfo{
 	specs.ArchRISCV64:     {libseccomp.ArchRISCV64, unix.AUDIT_ARCH_RISCV64},
 	specs.ArchLOONGARCH64: {libseccomp.ArchLOONGARCH64, unix.AUDIT_ARCH_LOONGARCH64},
 	specs.ArchM68K:        {libseccomp.ArchM68K, unix.AUDIT_ARCH_M68K},
-	specs.ArchSH:          {libseccomp.ArchSH, unix.AUDIT_ARCH_SH},
-	specs.ArchSHEB:        {libseccomp.ArchSHEB, unix.AUDIT_ARCH_SHEB},
+	specs.ArchSH:          {libseccomp.ArchSH, unix.AUDIT_ARCH_SHEL}, // libseccomp: SH is little endian,
+	specs.ArchSHEB:        {libseccomp.ArchSHEB, unix.AUDIT_ARCH_SH},
 }
 
 // x32SyscallBit is __X32_SYSCALL_BIT: x32 processes run with

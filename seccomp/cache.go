@@ -1,0 +1,145 @@
+package seccomp
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"sync"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	libseccomp "github.com/seccomp/libseccomp-golang"
+)
+
+// cacheFormat is part of every cache key. Bump it whenever Compile's
+// output for the same profile changes (stub layout, translation rules,
+// Program fields), so that old entries are never used.
+const cacheFormat = "hako-seccomp-v1"
+
+// cacheEntry is the file format: the key it was stored under (a renamed
+// or copied file is not trusted) and the program.
+type cacheEntry struct {
+	Key     string   `json:"key"`
+	Program *Program `json:"program"`
+}
+
+// CompileCached is Compile with an on-disk cache in cacheDir, so that
+// repeated creates with the same profile (typically Docker's default)
+// skip libseccomp.
+//
+// The key is a SHA-256 over the profile's JSON without listenerPath and
+// listenerMetadata (they do not change the BPF and are filled in from the
+// profile on every call), the libseccomp library version and API level
+// (which decide what libseccomp generates for this kernel), the native
+// architecture, hako's module version and VCS revision, and cacheFormat.
+//
+// Entries are written to a temporary file and renamed into place, with
+// mode 0600 in a 0700 directory. An entry that cannot be read, does not
+// parse, or was stored under another key is ignored and rewritten. A
+// failure to write the cache is not an error: the compiled program is
+// returned anyway. An empty cacheDir disables the cache.
+func CompileCached(s *specs.LinuxSeccomp, cacheDir string) (*Program, error) {
+	if s == nil || cacheDir == "" {
+		return Compile(s)
+	}
+	key, err := cacheKey(s)
+	if err != nil {
+		return Compile(s)
+	}
+	path := filepath.Join(cacheDir, key+".json")
+	if p := readCache(path, key); p != nil {
+		p.ListenerPath, p.ListenerMetadata = s.ListenerPath, s.ListenerMetadata
+		return p, nil
+	}
+	p, err := Compile(s)
+	if err != nil {
+		return nil, err
+	}
+	_ = writeCache(cacheDir, path, key, p) // best effort, see above
+	return p, nil
+}
+
+// cacheKey hashes everything that determines Compile's output.
+func cacheKey(s *specs.LinuxSeccomp) (string, error) {
+	c := *s
+	c.ListenerPath, c.ListenerMetadata = "", ""
+	profile, err := json.Marshal(&c)
+	if err != nil {
+		return "", err
+	}
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00%s\x00", cacheFormat, environment())
+	h.Write(profile)
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+var environment = sync.OnceValue(func() string {
+	major, minor, micro := libseccomp.GetLibraryVersion()
+	api, _ := libseccomp.GetAPI()
+	native, _ := libseccomp.GetNativeArch()
+	version, revision := "unknown", ""
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		version = bi.Main.Version
+		for _, kv := range bi.Settings {
+			if kv.Key == "vcs.revision" || kv.Key == "vcs.modified" {
+				revision += kv.Value
+			}
+		}
+	}
+	return fmt.Sprintf("libseccomp=%d.%d.%d api=%d arch=%s hako=%s@%s",
+		major, minor, micro, api, native, version, revision)
+})
+
+// readCache returns the program stored at path under key, or nil.
+func readCache(path, key string) *Program {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil
+	}
+	var e cacheEntry
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&e); err != nil || e.Key != key || e.Program == nil {
+		return nil
+	}
+	if e.Program.validate() != nil {
+		return nil
+	}
+	return e.Program
+}
+
+// writeCache stores p atomically: a 0600 temporary file in the cache
+// directory, fsync, rename.
+func writeCache(dir, path, key string, p *Program) error {
+	c := *p
+	c.ListenerPath, c.ListenerMetadata = "", ""
+	data, err := json.Marshal(cacheEntry{Key: key, Program: &c})
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, ".tmp-"+key[:16]+"-*") // CreateTemp uses 0600
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp) // no-op after a successful rename
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
