@@ -222,7 +222,7 @@ update_config() {
 # set_args ARG...: process.args of $BUNDLE.
 set_args() {
 	local a
-	a=$(printf '%s\n' "$@" | jq -R . | jq -s -c .)
+	a=$(jq -n -c '$ARGS.positional' --args -- "$@")
 	update_config ".process.args = $a"
 }
 

@@ -32,7 +32,6 @@ load helpers
 }
 
 @test "status goes created -> running -> stopped" {
-	set_cmd 'read x < /dev/zero; sleep 1000'
 	set_args sleep 1000
 	create_ctr
 	assert_success
