@@ -1,0 +1,204 @@
+#!/usr/bin/env bats
+# Namespaces: new ones of every type, and joining existing ones by path.
+
+load helpers
+
+# ns_inside TYPE...: the namespace links as the container sees them.
+ns_cmd() {
+	local c="" t
+	for t in "$@"; do c="$c readlink /proc/self/ns/$t;"; done
+	set_cmd "$c"
+}
+
+add_ns() { update_config ".linux.namespaces += [{\"type\": \"$1\"}]"; }
+del_ns() { update_config ".linux.namespaces |= map(select(.type != \"$1\"))"; }
+
+@test "pid namespace: the process is pid 1 and sees only its own processes" {
+	set_cmd 'echo "pid=$$"; ls -d /proc/[0-9]* | wc -l; ps -o pid,comm'
+	run_ctr
+	assert_success
+	[ "${lines[0]}" = "pid=1" ]
+	# sh, ls and wc of the pipeline
+	[ "${lines[1]}" -le 3 ]
+	assert_not_contains bats
+}
+
+@test "without a pid namespace the process sees the host's processes" {
+	del_ns pid
+	set_cmd 'echo "pid=$$"; readlink /proc/self/ns/pid'
+	run_ctr
+	assert_success
+	[ "${lines[0]}" != "pid=1" ]
+	[ "${lines[1]}" = "$(host_ns pid)" ]
+}
+
+@test "uts namespace: hostname" {
+	update_config '.hostname = "hb-host"'
+	set_cmd 'hostname; readlink /proc/self/ns/uts'
+	run_ctr
+	assert_success
+	[ "${lines[0]}" = hb-host ]
+	[ "${lines[1]}" != "$(host_ns uts)" ]
+	[ "$(hostname)" != hb-host ]
+}
+
+@test "uts namespace: domainname" {
+	skip_if_runtime runc "runc 1.1 ignores .domainname (supported from runc 1.2)"
+	update_config '.hostname = "hb-host" | .domainname = "hb.example"'
+	set_cmd 'cat /proc/sys/kernel/domainname'
+	run_ctr
+	assert_success
+	assert_output hb.example
+	[ "$(cat /proc/sys/kernel/domainname)" != hb.example ]
+}
+
+@test "ipc, mount, net, uts and pid namespaces are new" {
+	ns_cmd ipc mnt net uts pid
+	run_ctr
+	assert_success
+	local i=0 t
+	for t in ipc mnt net uts pid; do
+		[[ "${lines[$i]}" == "$t:["* ]] || fail "no $t ns link: ${lines[$i]}"
+		[ "${lines[$i]}" != "$(host_ns $t)" ] || fail "$t namespace is the host's"
+		i=$((i + 1))
+	done
+}
+
+@test "no ipc namespace entry: the host's ipc namespace is shared" {
+	del_ns ipc
+	update_config '.mounts |= map(select(.destination != "/dev/mqueue"))'
+	ns_cmd ipc
+	run_ctr
+	assert_success
+	assert_output "$(host_ns ipc)"
+}
+
+@test "net namespace: only lo" {
+	set_cmd 'tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d " "'
+	run_ctr
+	assert_success
+	assert_output lo
+}
+
+@test "no net namespace entry: the host's interfaces are visible" {
+	del_ns network
+	set_cmd 'readlink /proc/self/ns/net; tail -n +3 /proc/net/dev | wc -l'
+	run_ctr
+	assert_success
+	[ "${lines[0]}" = "$(host_ns net)" ]
+	[ "${lines[1]}" -eq "$(tail -n +3 /proc/net/dev | wc -l)" ]
+}
+
+@test "mount namespace: container mounts do not reach the host" {
+	set_cmd 'grep -c . /proc/self/mountinfo; grep " /dev " /proc/self/mountinfo'
+	run_ctr
+	assert_success
+	[ "${lines[0]}" -gt 3 ]
+	! grep -q "$BUNDLE/rootfs" /proc/self/mountinfo
+}
+
+@test "cgroup namespace: the container's cgroups are its root" {
+	add_ns cgroup
+	set_cmd 'cat /proc/self/cgroup; readlink /proc/self/ns/cgroup'
+	run_ctr
+	assert_success
+	[ "${lines[-1]}" != "$(host_ns cgroup)" ]
+	# every hierarchy path is "/"
+	! grep -v ':/$' <<<"$(sed '$d' <<<"$output")" || fail "not all paths are /: $output"
+}
+
+@test "without a cgroup namespace the container sees its host cgroup path" {
+	del_ns cgroup
+	set_cmd 'readlink /proc/self/ns/cgroup; cat /proc/self/cgroup'
+	run_ctr
+	assert_success
+	[ "${lines[0]}" = "$(host_ns cgroup)" ]
+	grep -v ':/$' <<<"$output" | grep -q .
+}
+
+@test "user namespace with uid and gid mappings" {
+	add_ns user
+	update_config '.linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+		| .linux.gidMappings = [{"containerID": 0, "hostID": 200000, "size": 65536}]'
+	set_cmd 'cat /proc/self/uid_map /proc/self/gid_map; id -u; id -g; readlink /proc/self/ns/user; echo ready; sleep 100'
+	create_ctr
+	assert_success
+	runtime start "$CID"
+	assert_success
+	wait_output_contains "$CID" ready
+	run ctr_output
+	[ "$(echo ${lines[0]})" = "0 100000 65536" ]
+	[ "$(echo ${lines[1]})" = "0 200000 65536" ]
+	[ "${lines[2]}" = 0 ]
+	[ "${lines[3]}" = 0 ]
+	[ "${lines[4]}" != "$(host_ns user)" ]
+	# seen from the host, the process runs as the mapped ids
+	pid=$(container_pid "$CID")
+	[ "$(awk '/^Uid:/ {print $2}' /proc/$pid/status)" = 100000 ]
+	[ "$(awk '/^Gid:/ {print $2}' /proc/$pid/status)" = 200000 ]
+}
+
+@test "user namespace: files of unmapped host ids show as the overflow id" {
+	add_ns user
+	update_config '.linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+		| .linux.gidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]'
+	set_cmd 'stat -c "%u:%g" /bin/busybox; touch /bin/x 2>&1 || echo denied'
+	run_ctr
+	assert_success
+	[ "${lines[0]}" = "65534:65534" ]
+	assert_contains denied
+}
+
+@test "time namespace with timeOffsets shifts the boot and monotonic clocks" {
+	skip_if_runtime runc "runc 1.1 has no time namespace support (added in runc 1.2)"
+	[ -e /proc/self/ns/time ] || skip "kernel without time namespaces"
+	add_ns time
+	update_config '.linux.timeOffsets = {"boottime": {"secs": 8640000, "nanosecs": 0}, "monotonic": {"secs": 864000, "nanosecs": 0}}'
+	set_cmd 'cut -d. -f1 /proc/uptime; readlink /proc/self/ns/time'
+	host_up=$(cut -d. -f1 /proc/uptime)
+	run_ctr
+	assert_success
+	local inside=${lines[0]}
+	[ "$inside" -ge $((host_up + 8640000 - 5)) ] && [ "$inside" -le $((host_up + 8640000 + 60)) ] ||
+		fail "uptime inside $inside, host $host_up"
+	[ "${lines[1]}" != "$(host_ns time)" ]
+}
+
+@test "joining an existing network namespace by path" {
+	requires ip
+	local ns="hbats-$CID"
+	ip netns add "$ns"
+	EXTRA_CLEANUP+=("ip netns delete $ns")
+	want=$(ip netns exec "$ns" readlink /proc/self/ns/net)
+	update_config ".linux.namespaces |= map(if .type == \"network\" then .path = \"/run/netns/$ns\" else . end)"
+	ns_cmd net
+	run_ctr
+	assert_success
+	assert_output "$want"
+	[ "$want" != "$(host_ns net)" ]
+}
+
+@test "joining the uts namespace of another container by path" {
+	update_config '.hostname = "hb-first"'
+	set_args sleep 100
+	create_ctr
+	assert_success
+	pid=$(container_pid "$CID")
+
+	local second="${CID}j"
+	EXTRA_IDS+=("$second")
+	update_config "del(.hostname) | .linux.namespaces |= map(if .type == \"uts\" then .path = \"/proc/$pid/ns/uts\" else . end)"
+	set_cmd 'hostname; readlink /proc/self/ns/uts'
+	runtime run --bundle "$BUNDLE" "$second"
+	assert_success
+	[ "${lines[0]}" = hb-first ]
+	[ "${lines[1]}" = "$(readlink /proc/$pid/ns/uts)" ]
+}
+
+@test "joining a namespace path that does not exist fails" {
+	update_config '.linux.namespaces |= map(if .type == "network" then .path = "/run/netns/hb-does-not-exist" else . end)'
+	set_args true
+	run_ctr
+	assert_failure
+	assert_nothing_left
+}
