@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/hako-runtime/hako/cgroups/internal/common"
 )
 
 type mapEnv map[string]string
@@ -165,7 +167,7 @@ func TestConversions(t *testing.T) {
 }
 
 func TestParse(t *testing.T) {
-	if got := ParseList("0-2,5,7-8"); len(got) != 6 || got[3] != 5 || got[5] != 8 {
+	if got := common.ParseList("0-2,5,7-8"); len(got) != 6 || got[3] != 5 || got[5] != 8 {
 		t.Errorf("ParseList = %v", got)
 	}
 	p, err := ParsePSI("some avg10=1.50 avg60=0.00 avg300=0.00 total=42\nfull avg10=0.00 avg60=0.25 avg300=0.00 total=7\n")

@@ -29,10 +29,10 @@ func (m *Manager) Stats() (*common.Stats, error) {
 	m.ioStats(s)
 	m.hugetlbStats(s)
 	if c, err := m.Read("cpuset.cpus.effective"); err == nil {
-		s.CPUSet.CPUs = ParseList(c)
+		s.CPUSet.CPUs = common.ParseList(c)
 	}
 	if c, err := m.Read("cpuset.mems.effective"); err == nil {
-		s.CPUSet.Mems = ParseList(c)
+		s.CPUSet.Mems = common.ParseList(c)
 	}
 	return s, nil
 }
@@ -184,26 +184,4 @@ func ParsePSI(c string) (*common.PSIStats, error) {
 		}
 	}
 	return p, nil
-}
-
-// ParseList parses a cpu or memory node list such as "0-3,5".
-func ParseList(s string) []uint16 {
-	var out []uint16
-	for _, part := range strings.Split(strings.TrimSpace(s), ",") {
-		lo, hi, isRange := strings.Cut(part, "-")
-		a, err := strconv.ParseUint(lo, 10, 16)
-		if err != nil {
-			continue
-		}
-		b := a
-		if isRange {
-			if b, err = strconv.ParseUint(hi, 10, 16); err != nil || b < a {
-				continue
-			}
-		}
-		for i := a; i <= b; i++ {
-			out = append(out, uint16(i))
-		}
-	}
-	return out
 }

@@ -133,3 +133,25 @@ func Exists(dir, file string) bool {
 	_, err := os.Stat(filepath.Join(dir, file))
 	return err == nil
 }
+
+// ParseList parses a cpu or memory node list such as "0-3,5".
+func ParseList(s string) []uint16 {
+	var out []uint16
+	for _, part := range strings.Split(strings.TrimSpace(s), ",") {
+		lo, hi, isRange := strings.Cut(part, "-")
+		a, err := strconv.ParseUint(lo, 10, 16)
+		if err != nil {
+			continue
+		}
+		b := a
+		if isRange {
+			if b, err = strconv.ParseUint(hi, 10, 16); err != nil || b < a {
+				continue
+			}
+		}
+		for i := a; i <= b; i++ {
+			out = append(out, uint16(i))
+		}
+	}
+	return out
+}
