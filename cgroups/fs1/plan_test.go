@@ -60,7 +60,9 @@ func show(t *testing.T, r *specs.LinuxResources, e Env) string {
 	return strings.Join(s, "\n")
 }
 
-func dev(maj, min int64) specs.LinuxBlockIODevice { return specs.LinuxBlockIODevice{Major: maj, Minor: min} }
+func dev(maj, min int64) specs.LinuxBlockIODevice {
+	return specs.LinuxBlockIODevice{Major: maj, Minor: min}
+}
 
 func TestPlan(t *testing.T) {
 	tests := []struct {
