@@ -43,12 +43,13 @@ common_setup_file() {
 	chmod 0755 "$FILE_DIR"
 	export FILE_DIR
 	"$INTEGRATION_DIR/mkbundle.sh" "$FILE_DIR/image" >/dev/null
-	# A template config: what `$RUNTIME spec` writes, made usable without a tty.
+	# A template config: what `$RUNTIME spec` writes, made usable without a tty
+	# and with a writable rootfs (tests that want it read-only say so).
 	(cd "$FILE_DIR/image" && rm -f config.json && "$RUNTIME" spec) || {
 		echo "$RUNTIME spec failed" >&2
 		return 1
 	}
-	jq '.process.terminal = false' "$FILE_DIR/image/config.json" >"$FILE_DIR/config.json"
+	jq '.process.terminal = false | .root.readonly = false' "$FILE_DIR/image/config.json" >"$FILE_DIR/config.json"
 }
 
 teardown_file() {
