@@ -1,0 +1,230 @@
+package libcontainer
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/user"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/hako-runtime/hako/libcontainer/validate"
+)
+
+const (
+	stateFile = "state.json"
+	fifoName  = "exec.fifo"
+)
+
+// Container is one container's state directory, loaded and (usually)
+// locked for the duration of one hako command.
+type Container struct {
+	ID     string
+	Status Status
+	dir    string
+	lock   int // flock'ed directory fd, -1 when not locked
+	st     persisted
+}
+
+// EnsureRoot creates the state root, private to its owner.
+func EnsureRoot(root string) error {
+	if err := os.MkdirAll(root, 0o700); err != nil {
+		return fmt.Errorf("create state root %s: %w", root, err)
+	}
+	return nil
+}
+
+// lockDir takes the per-container lock: an exclusive flock on the state
+// directory itself, re-checked after it is granted because a concurrent
+// delete may have removed the directory while we waited.
+func lockDir(dir string, shared bool) (int, error) {
+	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return -1, err
+	}
+	how := unix.LOCK_EX
+	if shared {
+		how = unix.LOCK_SH
+	}
+	if err := unix.Flock(fd, how); err != nil {
+		unix.Close(fd)
+		return -1, err
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil || st.Nlink == 0 {
+		unix.Close(fd)
+		return -1, os.ErrNotExist
+	}
+	return fd, nil
+}
+
+// Load opens and locks the container, and derives its status.
+func Load(root, id string) (*Container, error) {
+	if err := validate.ID(id); err != nil {
+		return nil, err
+	}
+	dir := filepath.Join(root, id)
+	fd, err := lockDir(dir, false)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, notExist(id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("lock container %s: %w", id, err)
+	}
+	c := &Container{ID: id, dir: dir, lock: fd}
+	if err := c.read(true); err != nil {
+		c.Unlock()
+		return nil, err
+	}
+	return c, nil
+}
+
+// Unlock releases the lock; the Container must not be used afterwards.
+func (c *Container) Unlock() {
+	if c.lock >= 0 {
+		unix.Close(c.lock)
+		c.lock = -1
+	}
+}
+
+// read loads state.json and derives the status from facts.
+func (c *Container) read(locked bool) error {
+	b, err := os.ReadFile(filepath.Join(c.dir, stateFile))
+	if errors.Is(err, os.ErrNotExist) {
+		// No state yet: being created, unless we hold the lock, in
+		// which case its creator died half-way and left debris.
+		c.Status = Creating
+		if locked {
+			c.Status = Stopped
+		}
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read state of %s: %w", c.ID, err)
+	}
+	if err := json.Unmarshal(b, &c.st); err != nil {
+		return fmt.Errorf("parse state of %s: %w", c.ID, err)
+	}
+	c.refresh()
+	return nil
+}
+
+// refresh derives the status: init alive + fifo present = created; alive
+// without fifo = running (or paused when its cgroup is frozen); else stopped.
+func (c *Container) refresh() {
+	switch {
+	case !c.st.initAlive():
+		c.Status = Stopped
+	case fileExists(filepath.Join(c.dir, fifoName)):
+		c.Status = Created
+	default:
+		c.Status = Running
+		if c.frozen() {
+			c.Status = Paused
+		}
+	}
+}
+
+func fileExists(p string) bool {
+	_, err := os.Lstat(p)
+	return err == nil
+}
+
+func (c *Container) save() error {
+	b, err := json.Marshal(&c.st)
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(filepath.Join(c.dir, stateFile), b, 0o600)
+}
+
+// Pid is the init's host pid, 0 once stopped (as runc reports it).
+func (c *Container) Pid() int {
+	if c.Status == Stopped {
+		return 0
+	}
+	return c.st.InitPid
+}
+
+// Config is the spec the container was created with.
+func (c *Container) Config() *specs.Spec { return c.st.Config }
+
+// State is the OCI state with runc's extra fields, in runc's field order.
+type State struct {
+	OCIVersion  string            `json:"ociVersion"`
+	ID          string            `json:"id"`
+	Pid         int               `json:"pid"`
+	Status      Status            `json:"status"`
+	Bundle      string            `json:"bundle"`
+	Rootfs      string            `json:"rootfs"`
+	Created     time.Time         `json:"created"`
+	Annotations map[string]string `json:"annotations,omitempty"`
+	Owner       string            `json:"owner"`
+}
+
+// State reports the container as `state` and `list` print it.
+func (c *Container) State() State {
+	return State{
+		OCIVersion: specs.Version, ID: c.ID, Pid: c.Pid(), Status: c.Status,
+		Bundle: c.st.Bundle, Rootfs: c.st.Rootfs, Created: c.st.Created,
+		Annotations: c.st.Annotations, Owner: owner(c.dir),
+	}
+}
+
+// SpecState is the runtime-spec state given to hooks.
+func (c *Container) SpecState() *specs.State {
+	return &specs.State{
+		Version: specs.Version, ID: c.ID, Status: specs.ContainerState(c.Status),
+		Pid: c.Pid(), Bundle: c.st.Bundle, Annotations: c.st.Annotations,
+	}
+}
+
+func owner(dir string) string {
+	var st unix.Stat_t
+	if err := unix.Stat(dir, &st); err != nil {
+		return ""
+	}
+	id := strconv.Itoa(int(st.Uid))
+	if u, err := user.LookupId(id); err == nil {
+		return u.Username
+	}
+	return "#" + id
+}
+
+// List returns every container under root, sorted by ID. It does not wait
+// for locks: a container whose creator holds its lock shows as creating.
+func List(root string) ([]*Container, error) {
+	ents, err := os.ReadDir(root)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []*Container
+	for _, e := range ents {
+		if !e.IsDir() || validate.ID(e.Name()) != nil {
+			continue
+		}
+		c := &Container{ID: e.Name(), dir: filepath.Join(root, e.Name()), lock: -1}
+		locked := false
+		if fd, err := unix.Open(c.dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0); err == nil {
+			if unix.Flock(fd, unix.LOCK_SH|unix.LOCK_NB) == nil {
+				locked = true
+			}
+			unix.Close(fd)
+		}
+		if err := c.read(locked); err != nil {
+			continue
+		}
+		out = append(out, c)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, nil
+}

@@ -1,0 +1,187 @@
+package libcontainer
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/hako-runtime/hako/libcontainer/validate"
+)
+
+// CreateOpts are the create-time flags of `create` and `run`.
+type CreateOpts struct {
+	Root          string
+	ID            string
+	Bundle        string
+	PidFile       string
+	ConsoleSocket string
+	NoPivot       bool
+	NoNewKeyring  bool
+	PreserveFDs   int
+	Systemd       bool
+	// ConsoleConn, when set, is used as the console socket instead of
+	// dialling ConsoleSocket (foreground `run -t` receives the pty itself).
+	ConsoleConn *os.File
+	// Foreground keeps the init as this process's child (for `run`).
+	Foreground bool
+}
+
+// LoadSpec reads bundle/config.json; a syntax error names line and column.
+func LoadSpec(bundle string) (*specs.Spec, error) {
+	p := filepath.Join(bundle, "config.json")
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	var s specs.Spec
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if err := dec.Decode(&s); err != nil {
+		var se *json.SyntaxError
+		var te *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &se):
+			line, col := lineCol(b, se.Offset)
+			return nil, fmt.Errorf("parse %s: line %d, column %d: %w", p, line, col, err)
+		case errors.As(err, &te):
+			line, col := lineCol(b, te.Offset)
+			return nil, fmt.Errorf("parse %s: field %s: line %d, column %d: %w", p, te.Field, line, col, err)
+		}
+		return nil, fmt.Errorf("parse %s: %w", p, err)
+	}
+	return &s, nil
+}
+
+func lineCol(b []byte, off int64) (int, int) {
+	if off > int64(len(b)) {
+		off = int64(len(b))
+	}
+	pre := b[:off]
+	line := bytes.Count(pre, []byte("\n")) + 1
+	return line, int(off) - bytes.LastIndexByte(pre, '\n')
+}
+
+// Create builds the container up to the start barrier. On any failure it
+// removes everything it made: state directory, cgroup, processes.
+func Create(o *CreateOpts) (c *Container, err error) {
+	if err := validate.ID(o.ID); err != nil {
+		return nil, err
+	}
+	bundle, err := filepath.Abs(o.Bundle)
+	if err != nil {
+		return nil, err
+	}
+	spec, err := LoadSpec(bundle)
+	if err != nil {
+		return nil, err
+	}
+	if err := validate.Spec(spec); err != nil {
+		return nil, err
+	}
+	rootfs := spec.Root.Path
+	if !filepath.IsAbs(rootfs) {
+		rootfs = filepath.Join(bundle, rootfs)
+	}
+	if st, err := os.Stat(rootfs); err != nil {
+		return nil, fmt.Errorf("root.path: rootfs %s: %w", rootfs, err)
+	} else if !st.IsDir() {
+		return nil, fmt.Errorf("root.path: rootfs %s is not a directory", rootfs)
+	}
+	if rootfs, err = filepath.EvalSymlinks(rootfs); err != nil {
+		return nil, fmt.Errorf("root.path: %w", err)
+	}
+	if spec.Process.Terminal && o.ConsoleSocket == "" && o.ConsoleConn == nil {
+		return nil, errors.New("cannot allocate tty if hako will detach without setting console socket")
+	}
+	if !spec.Process.Terminal && o.ConsoleSocket != "" {
+		return nil, errors.New("cannot use console socket if hako will not detach or allocate tty")
+	}
+	if o.Systemd {
+		return nil, errors.New("--systemd-cgroup: the systemd cgroup driver is not available in this build")
+	}
+	if err := EnsureRoot(o.Root); err != nil {
+		return nil, err
+	}
+	dir := filepath.Join(o.Root, o.ID)
+	if err := os.Mkdir(dir, 0o711); err != nil {
+		if errors.Is(err, os.ErrExist) {
+			return nil, fmt.Errorf("container %s: %w", o.ID, ErrExist)
+		}
+		return nil, fmt.Errorf("create state dir: %w", err)
+	}
+	lock, err := lockDir(dir, false)
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("lock container %s: %w", o.ID, err)
+	}
+	c = &Container{ID: o.ID, dir: dir, lock: lock, Status: Creating}
+	c.st = persisted{
+		ID: o.ID, Bundle: bundle, Rootfs: rootfs, Created: time.Now().UTC(),
+		Annotations: spec.Annotations, Config: spec, CgroupPath: spec.Linux.CgroupsPath, Systemd: o.Systemd,
+	}
+	sp := &spawner{c: c, o: o, spec: spec}
+	defer func() {
+		if err != nil {
+			sp.abort()
+			os.RemoveAll(dir)
+			c.Unlock()
+			c = nil
+		}
+	}()
+	if err := sp.run(); err != nil {
+		return nil, err
+	}
+	if err := c.save(); err != nil {
+		return nil, fmt.Errorf("save state: %w", err)
+	}
+	if o.PidFile != "" {
+		if err := writePidFile(o.PidFile, c.st.InitPid); err != nil {
+			return nil, err
+		}
+	}
+	c.Status = Created
+	return c, nil
+}
+
+func writePidFile(path string, pid int) error {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return err
+	}
+	if err := writeFileAtomic(abs, []byte(strconv.Itoa(pid)), 0o644); err != nil {
+		return fmt.Errorf("write pid file: %w", err)
+	}
+	return nil
+}
+
+// readMsg reads one sync message; on EOF it says how the init ended.
+func readMsg(dec *json.Decoder) (msg struct {
+	Type, Msg string
+	Pid       int
+}, err error) {
+	err = dec.Decode(&msg)
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		err = errors.New("init exited before finishing setup")
+	}
+	return msg, err
+}
+
+// mapsFor renders a spec id mapping as /proc/pid/[ug]id_map text.
+func mapsFor(m []specs.LinuxIDMapping) []byte {
+	var b strings.Builder
+	for _, e := range m {
+		fmt.Fprintf(&b, "%d %d %d\n", e.ContainerID, e.HostID, e.Size)
+	}
+	return []byte(b.String())
+}
+
+var _ = unix.Getpid

@@ -1,0 +1,34 @@
+package hooks
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+func TestRun(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out")
+	one := 1
+	st := &specs.State{Version: "1.3.0", ID: "c1", Status: specs.StateCreated, Pid: 42, Bundle: "/b"}
+	ok := specs.Hook{Path: "/bin/sh", Args: []string{"sh", "-c", `cat > "$OUT"; echo "$1" >> "$OUT"`, "sh", "arg1"}, Env: []string{"OUT=" + out}}
+	if err := Run("poststart", []specs.Hook{ok}, st); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(out)
+	if !strings.Contains(string(b), `"id":"c1"`) || !strings.Contains(string(b), `"pid":42`) || !strings.HasSuffix(string(b), "arg1\n") {
+		t.Fatalf("hook saw %q", b)
+	}
+	fail := specs.Hook{Path: "/bin/sh", Args: []string{"sh", "-c", "echo boom >&2; exit 3"}}
+	err := Run("createRuntime", []specs.Hook{ok, fail}, st)
+	if err == nil || !strings.Contains(err.Error(), "createRuntime hook #1 (/bin/sh)") || !strings.Contains(err.Error(), "boom") {
+		t.Fatalf("err = %v", err)
+	}
+	slow := specs.Hook{Path: "/bin/sleep", Args: []string{"sleep", "5"}, Timeout: &one}
+	if err := Run("prestart", []specs.Hook{slow}, st); err == nil || !strings.Contains(err.Error(), "timed out") {
+		t.Fatalf("err = %v", err)
+	}
+}

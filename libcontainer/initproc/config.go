@@ -1,0 +1,40 @@
+package initproc
+
+import specs "github.com/opencontainers/runtime-spec/specs-go"
+
+// Config is everything the init needs, sent by the host as one JSON value
+// after the nsenter stage; the spec is the already validated one, never
+// re-read from the bundle (which could have changed since).
+type Config struct {
+	ID           string      `json:"id"`
+	Spec         *specs.Spec `json:"spec"`
+	Rootfs       string      `json:"rootfs"`
+	Bundle       string      `json:"bundle"`
+	Pid          int         `json:"pid"` // host pid of the init, for hook state
+	NoPivot      bool        `json:"no_pivot,omitempty"`
+	NoNewKeyring bool        `json:"no_new_keyring,omitempty"`
+	PreserveFDs  int         `json:"preserve_fds,omitempty"`
+	FifoFD       int         `json:"fifo_fd"`
+	ConsoleFD    int         `json:"console_fd"` // -1 when no terminal
+	NewMountNS   bool        `json:"new_mount_ns"`
+	NewUserNS    bool        `json:"new_user_ns"`
+	// Hooks asks for a round trip to the host so it can run prestart and
+	// createRuntime hooks once the namespaces exist.
+	Hooks bool `json:"hooks,omitempty"`
+}
+
+// Msg is one JSON line on the sync socket, in either direction.
+type Msg struct {
+	Type string `json:"type"` // maps, pid, hooks, ready, error
+	Pid  int    `json:"pid,omitempty"`
+	Msg  string `json:"msg,omitempty"`
+}
+
+// Sync socket message types.
+const (
+	MsgMaps  = "maps"
+	MsgPid   = "pid"
+	MsgHooks = "hooks"
+	MsgReady = "ready"
+	MsgError = "error"
+)

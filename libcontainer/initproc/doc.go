@@ -1,0 +1,7 @@
+// Package initproc is the only code that runs inside the container before
+// execve: rootfs setup, pivot_root, console, hostname, sysctls, rlimits,
+// user and capabilities, then the wait for `start` and the execve itself.
+// It runs on the locked main thread of "hako init" (credentials and
+// capabilities are per-thread), reads its Config from the sync socket and
+// reports failures back as Msg{Type: "error"}. It never imports cgroups.
+package initproc

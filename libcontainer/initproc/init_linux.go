@@ -1,0 +1,268 @@
+package initproc
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/hako-runtime/hako/libcontainer/caps"
+	"github.com/hako-runtime/hako/libcontainer/hooks"
+	"github.com/hako-runtime/hako/libcontainer/rootfs"
+	"github.com/hako-runtime/hako/libcontainer/validate"
+)
+
+// Run is the body of "hako init". It only returns on failure, after the
+// error has been reported to the host.
+func Run() {
+	fd, err := strconv.Atoi(os.Getenv("_HAKO_SYNCFD"))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "hako init: not started by hako (no _HAKO_SYNCFD)")
+		os.Exit(1)
+	}
+	os.Unsetenv("_HAKO_SYNCFD")
+	sock := os.NewFile(uintptr(fd), "sync")
+	dec := json.NewDecoder(sock)
+	enc := json.NewEncoder(sock)
+	var cfg Config
+	if err := dec.Decode(&cfg); err != nil {
+		_ = enc.Encode(Msg{Type: MsgError, Msg: fmt.Sprintf("read init config: %v", err)})
+		os.Exit(1)
+	}
+	p, err := setup(&cfg, dec, enc)
+	if err != nil {
+		_ = enc.Encode(Msg{Type: MsgError, Msg: err.Error()})
+		os.Exit(1)
+	}
+	if err := enc.Encode(Msg{Type: MsgReady}); err != nil {
+		os.Exit(1)
+	}
+	sock.Close()
+	if err := p.wait(&cfg); err != nil {
+		fmt.Fprintf(os.Stderr, "hako init: %v\n", err)
+		os.Exit(1)
+	}
+	err = p.exec()
+	fmt.Fprintf(os.Stderr, "hako init: %v\n", err)
+	os.Exit(127)
+}
+
+// prepared is the process, ready to be exec'd once `start` releases it.
+type prepared struct {
+	path string
+	args []string
+	env  []string
+	fifo *os.File
+	nnp  bool
+	caps caps.Sets
+	spec *specs.Spec
+}
+
+func setup(cfg *Config, dec *json.Decoder, enc *json.Encoder) (*prepared, error) {
+	s := cfg.Spec
+	proc := s.Process
+	if err := closeExtraFDs(3 + cfg.PreserveFDs); err != nil {
+		return nil, err
+	}
+	// A new session: the container never shares the caller's terminal
+	// session, and it can take a pty as controlling terminal.
+	if _, err := unix.Setsid(); err != nil {
+		return nil, fmt.Errorf("setsid: %w", err)
+	}
+	if proc.OOMScoreAdj != nil {
+		if err := os.WriteFile("/proc/self/oom_score_adj", []byte(strconv.Itoa(*proc.OOMScoreAdj)), 0); err != nil {
+			return nil, fmt.Errorf("process.oomScoreAdj: %w", err)
+		}
+	}
+	if cfg.NewMountNS {
+		if err := rootfs.Prepare(s, cfg.Rootfs, cfg.NewUserNS); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.Hooks {
+		if err := enc.Encode(Msg{Type: MsgHooks}); err != nil {
+			return nil, err
+		}
+		var reply Msg
+		if err := dec.Decode(&reply); err != nil {
+			return nil, fmt.Errorf("wait for host hooks: %w", err)
+		}
+		if reply.Type == MsgError {
+			return nil, errors.New(reply.Msg)
+		}
+	}
+	if s.Hooks != nil && len(s.Hooks.CreateContainer) > 0 {
+		if err := hooks.Run("createContainer", s.Hooks.CreateContainer, hookState(cfg, specs.StateCreating)); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.NewMountNS {
+		var err error
+		if cfg.NoPivot {
+			err = rootfs.MoveRoot(cfg.Rootfs)
+		} else {
+			err = rootfs.PivotRoot(cfg.Rootfs)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	if cfg.ConsoleFD >= 0 {
+		if err := setupConsole(cfg); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.NewMountNS {
+		if err := rootfs.Finish(s); err != nil {
+			return nil, err
+		}
+	}
+	if err := rootfs.WriteSysctls(s.Linux.Sysctl); err != nil {
+		return nil, err
+	}
+	if s.Hostname != "" {
+		if err := unix.Sethostname([]byte(s.Hostname)); err != nil {
+			return nil, fmt.Errorf("hostname: %w", err)
+		}
+	}
+	if s.Domainname != "" {
+		if err := unix.Setdomainname([]byte(s.Domainname)); err != nil {
+			return nil, fmt.Errorf("domainname: %w", err)
+		}
+	}
+	if !cfg.NoNewKeyring {
+		// A private session keyring, so the container cannot read the
+		// host's keys; ENOSYS/EPERM-less kernels just skip it.
+		if _, err := unix.KeyctlJoinSessionKeyring("_ses." + cfg.ID); err != nil && !errors.Is(err, unix.ENOSYS) {
+			return nil, fmt.Errorf("join session keyring: %w", err)
+		}
+	}
+	for _, r := range proc.Rlimits {
+		lim := unix.Rlimit{Cur: r.Soft, Max: r.Hard}
+		if err := unix.Setrlimit(validate.Rlimits[r.Type], &lim); err != nil {
+			return nil, fmt.Errorf("process.rlimits %s: %w", r.Type, err)
+		}
+	}
+	u, err := resolveUser(proc)
+	if err != nil {
+		return nil, err
+	}
+	env := withHome(proc.Env, u.home)
+	// cwd is created as root (the user may lack the right), entered as
+	// the user. After pivot_root every path is inside the container.
+	if err := os.MkdirAll(proc.Cwd, 0o755); err != nil {
+		return nil, fmt.Errorf("process.cwd %s: %w", proc.Cwd, err)
+	}
+	sets, err := caps.FromSpec(proc.Capabilities)
+	if err != nil {
+		return nil, err
+	}
+	if err := switchUser(proc, u, sets); err != nil {
+		return nil, err
+	}
+	if err := unix.Chdir(proc.Cwd); err != nil {
+		return nil, fmt.Errorf("process.cwd %s: %w", proc.Cwd, err)
+	}
+	if err := checkCwd(); err != nil {
+		return nil, err
+	}
+	if proc.User.Umask != nil {
+		unix.Umask(int(*proc.User.Umask))
+	} else {
+		unix.Umask(0o022)
+	}
+	path, err := lookPath(proc.Args[0], env)
+	if err != nil {
+		return nil, err
+	}
+	return &prepared{
+		path: path, args: proc.Args, env: env, nnp: proc.NoNewPrivileges, caps: sets, spec: s,
+		fifo: os.NewFile(uintptr(cfg.FifoFD), "exec.fifo"),
+	}, nil
+}
+
+// wait blocks until `start` writes to the exec fifo. The init opened the
+// fifo read-write, so reading blocks (rather than seeing EOF) until then.
+func (p *prepared) wait(cfg *Config) error {
+	buf := make([]byte, 1)
+	for {
+		n, err := p.fifo.Read(buf)
+		if n == 1 {
+			break
+		}
+		if err != nil && !errors.Is(err, unix.EINTR) {
+			return fmt.Errorf("wait for start: %w", err)
+		}
+	}
+	p.fifo.Close()
+	if h := p.spec.Hooks; h != nil && len(h.StartContainer) > 0 {
+		if err := hooks.Run("startContainer", h.StartContainer, hookState(cfg, specs.StateRunning)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (p *prepared) exec() error {
+	if p.nnp {
+		if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+			return fmt.Errorf("set no_new_privs: %w", err)
+		}
+	}
+	if err := unix.Exec(p.path, p.args, p.env); err != nil {
+		return fmt.Errorf("exec %q: %w", p.args[0], err)
+	}
+	return nil
+}
+
+func hookState(cfg *Config, status specs.ContainerState) *specs.State {
+	return &specs.State{
+		Version: specs.Version, ID: cfg.ID, Status: status, Pid: cfg.Pid,
+		Bundle: cfg.Bundle, Annotations: cfg.Spec.Annotations,
+	}
+}
+
+// closeExtraFDs marks every fd from first up close-on-exec, so nothing the
+// hako process inherited or opened reaches the container (CVE-2024-21626).
+func closeExtraFDs(first int) error {
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return fmt.Errorf("list fds: %w", err)
+	}
+	for _, e := range ents {
+		fd, err := strconv.Atoi(e.Name())
+		if err != nil || fd < first {
+			continue
+		}
+		unix.CloseOnExec(fd)
+	}
+	return nil
+}
+
+// checkCwd refuses a working directory outside the container root, which
+// is what an inherited directory fd used as cwd would give.
+func checkCwd() error {
+	buf := make([]byte, unix.PathMax)
+	n, err := unix.Getcwd(buf)
+	if err != nil {
+		return fmt.Errorf("process.cwd: getcwd: %w", err)
+	}
+	if n == 0 || buf[0] != '/' {
+		return errors.New("process.cwd: current working directory is outside of the container root")
+	}
+	return nil
+}
+
+func withHome(env []string, home string) []string {
+	for _, e := range env {
+		if strings.HasPrefix(e, "HOME=") {
+			return env
+		}
+	}
+	return append(append([]string{}, env...), "HOME="+home)
+}

@@ -1,0 +1,154 @@
+package libcontainer
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/hako-runtime/hako/libcontainer/hooks"
+	"github.com/hako-runtime/hako/libcontainer/logs"
+)
+
+// Start releases the init from the exec fifo and runs poststart hooks.
+func (c *Container) Start(log *logs.Logger) error {
+	if err := c.Require(OpStart); err != nil {
+		return err
+	}
+	p := filepath.Join(c.dir, fifoName)
+	// Non-blocking: with the init holding the fifo open this succeeds at
+	// once; ENXIO means no reader, i.e. the init is gone.
+	fd, err := unix.Open(p, unix.O_WRONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		if errors.Is(err, unix.ENXIO) {
+			return errors.New("cannot start a container that has stopped")
+		}
+		return fmt.Errorf("open exec fifo: %w", err)
+	}
+	_, err = unix.Write(fd, []byte{'0'})
+	unix.Close(fd)
+	if err != nil {
+		return fmt.Errorf("release init: %w", err)
+	}
+	if err := os.Remove(p); err != nil {
+		return fmt.Errorf("remove exec fifo: %w", err)
+	}
+	c.Status = Running
+	if h := c.st.Config.Hooks; h != nil && len(h.Poststart) > 0 {
+		if err := hooks.Run("poststart", h.Poststart, c.SpecState()); err != nil {
+			// The process already runs: runc kills it, so a failing
+			// poststart hook does not leave a half-started container.
+			c.Signal(unix.SIGKILL, false)
+			return err
+		}
+	}
+	return nil
+}
+
+// pidfd opens the init race-free: the start time is checked after the
+// pidfd exists, so a recycled pid is never signalled.
+func (c *Container) pidfd() (int, error) {
+	fd, err := unix.PidfdOpen(c.st.InitPid, 0)
+	if err != nil {
+		return -1, ErrNotRunning
+	}
+	if !c.st.initAlive() {
+		unix.Close(fd)
+		return -1, ErrNotRunning
+	}
+	return fd, nil
+}
+
+// Signal sends sig to the init, or with all to every process of the
+// container.
+func (c *Container) Signal(sig unix.Signal, all bool) error {
+	if all {
+		return c.signalAll(sig)
+	}
+	fd, err := c.pidfd()
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	if err := unix.PidfdSendSignal(fd, sig, nil, 0); err != nil {
+		if errors.Is(err, unix.ESRCH) {
+			return ErrNotRunning
+		}
+		return fmt.Errorf("signal init: %w", err)
+	}
+	return nil
+}
+
+// Kill is the `kill` verb: status checked by the transition table.
+func (c *Container) Kill(sig unix.Signal, all bool) error {
+	if err := c.Require(OpKill); err != nil {
+		// runc lets kill --all reach the leftovers of a stopped container
+		// that shared its pid namespace.
+		if !(all && c.Status == Stopped) {
+			return err
+		}
+	}
+	return c.Signal(sig, all)
+}
+
+// waitExit waits until the init is gone (a pidfd turns readable when the
+// process exits, whoever its parent is).
+func (c *Container) waitExit(timeout time.Duration) error {
+	fd, err := c.pidfd()
+	if err != nil {
+		return nil
+	}
+	defer unix.Close(fd)
+	deadline := time.Now().Add(timeout)
+	for {
+		ms := int(time.Until(deadline).Milliseconds())
+		if ms <= 0 {
+			return fmt.Errorf("container %s did not exit within %s", c.ID, timeout)
+		}
+		n, err := unix.Poll([]unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}, ms)
+		if err != nil && !errors.Is(err, unix.EINTR) {
+			return err
+		}
+		if n > 0 {
+			return nil
+		}
+	}
+}
+
+// Delete removes a stopped (or, with force, any) container: it kills the
+// init if needed, removes the cgroup, runs poststop hooks and removes the
+// state directory. A failing poststop hook is logged, not fatal.
+func (c *Container) Delete(force bool, log *logs.Logger) error {
+	if err := c.Require(OpDelete); err != nil && !force {
+		return err
+	}
+	if c.Status != Stopped {
+		if c.Status == Paused {
+			c.thaw()
+		}
+		if err := c.Signal(unix.SIGKILL, false); err != nil && !errors.Is(err, ErrNotRunning) {
+			return err
+		}
+		if err := c.waitExit(10 * time.Second); err != nil {
+			return err
+		}
+	}
+	if err := c.destroyCgroup(); err != nil {
+		return err
+	}
+	if c.st.Config != nil && c.st.Config.Hooks != nil && len(c.st.Config.Hooks.Poststop) > 0 {
+		st := c.SpecState()
+		st.Status = "stopped"
+		if err := hooks.Run("poststop", c.st.Config.Hooks.Poststop, st); err != nil {
+			log.Warnf("%v", err)
+		}
+	}
+	if err := os.RemoveAll(c.dir); err != nil {
+		return fmt.Errorf("remove state dir: %w", err)
+	}
+	c.Unlock()
+	return nil
+}

@@ -1,0 +1,237 @@
+package libcontainer
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/hako-runtime/hako/libcontainer/hooks"
+	"github.com/hako-runtime/hako/libcontainer/initproc"
+	"github.com/hako-runtime/hako/libcontainer/validate"
+)
+
+// spawner starts "hako init" and drives it through the sync protocol:
+// bootstrap text for nsenter, uid/gid maps, the init Config, host hooks,
+// and finally "ready" (the init waits on the exec fifo).
+type spawner struct {
+	c       *Container
+	o       *CreateOpts
+	spec    *specs.Spec
+	cmd     *exec.Cmd
+	initPid int
+}
+
+// bootstrap renders the nsenter directives (see nsenter/doc.go).
+func bootstrap(s *specs.Spec) (text string, newMount, newUser bool) {
+	var b strings.Builder
+	var flags uintptr
+	var joins []string
+	for _, ns := range s.Linux.Namespaces {
+		f := validate.NamespaceFlags[ns.Type]
+		if ns.Path == "" {
+			flags |= f
+			continue
+		}
+		joins = append(joins, fmt.Sprintf("join %d %s\n", f, ns.Path))
+	}
+	fmt.Fprintf(&b, "clone %d\n", flags)
+	for _, j := range joins {
+		b.WriteString(j)
+	}
+	newUser = flags&unix.CLONE_NEWUSER != 0
+	if newUser {
+		b.WriteString("maps\n")
+	}
+	for clock, off := range s.Linux.TimeOffsets {
+		fmt.Fprintf(&b, "timens %s %d %d\n", clock, off.Secs, off.Nanosecs)
+	}
+	b.WriteString("\n")
+	return b.String(), flags&unix.CLONE_NEWNS != 0, newUser
+}
+
+func (sp *spawner) run() error {
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("create sync socket: %w", err)
+	}
+	parent := os.NewFile(uintptr(fds[0]), "sync-parent")
+	child := os.NewFile(uintptr(fds[1]), "sync-child")
+	defer parent.Close()
+	defer child.Close()
+
+	fifoPath := filepath.Join(sp.c.dir, fifoName)
+	if err := unix.Mkfifo(fifoPath, 0o600); err != nil {
+		return fmt.Errorf("create exec fifo: %w", err)
+	}
+	// Read-write, so the init's read blocks until `start` writes.
+	fifo, err := os.OpenFile(fifoPath, os.O_RDWR, 0)
+	if err != nil {
+		return fmt.Errorf("open exec fifo: %w", err)
+	}
+	defer fifo.Close()
+
+	var console *os.File
+	switch {
+	case sp.o.ConsoleConn != nil:
+		console = sp.o.ConsoleConn
+	case sp.o.ConsoleSocket != "":
+		conn, err := net.Dial("unix", sp.o.ConsoleSocket)
+		if err != nil {
+			return fmt.Errorf("connect to console socket %s: %w", sp.o.ConsoleSocket, err)
+		}
+		console, err = conn.(*net.UnixConn).File()
+		conn.Close()
+		if err != nil {
+			return err
+		}
+		defer console.Close()
+	}
+
+	// fds 3..3+N-1 are the caller's preserved fds, in place; hako's own
+	// follow and are close-on-exec inside the init.
+	extra := make([]*os.File, 0, sp.o.PreserveFDs+3)
+	for i := 0; i < sp.o.PreserveFDs; i++ {
+		extra = append(extra, os.NewFile(uintptr(3+i), "preserved"))
+	}
+	n := len(extra)
+	extra = append(extra, child, fifo)
+	consoleFD := -1
+	if console != nil {
+		consoleFD = 3 + n + 2
+		extra = append(extra, console)
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	sp.cmd = &exec.Cmd{
+		Path:       self,
+		Args:       []string{"hako", "init"},
+		Env:        []string{"_HAKO_SYNCFD=" + strconv.Itoa(3+n)},
+		Stdin:      os.Stdin,
+		Stdout:     os.Stdout,
+		Stderr:     os.Stderr,
+		ExtraFiles: extra,
+	}
+	if err := sp.cmd.Start(); err != nil {
+		return fmt.Errorf("start init: %w", err)
+	}
+	child.Close()
+
+	boot, newMount, newUser := bootstrap(sp.spec)
+	if _, err := parent.WriteString(boot); err != nil {
+		return fmt.Errorf("send bootstrap: %w", err)
+	}
+	dec := json.NewDecoder(parent)
+	enc := json.NewEncoder(parent)
+	stage0 := sp.cmd.Process.Pid
+	for {
+		msg, err := readMsg(dec)
+		if err != nil {
+			return sp.initError(err)
+		}
+		switch msg.Type {
+		case initproc.MsgError:
+			return sp.initError(errors.New(msg.Msg))
+		case initproc.MsgMaps:
+			if err := writeMaps(stage0, sp.spec.Linux); err != nil {
+				return err
+			}
+			if _, err := parent.Write([]byte{'m'}); err != nil {
+				return err
+			}
+		case initproc.MsgPid:
+			sp.initPid = msg.Pid
+			if msg.Pid != stage0 {
+				// nsenter forked the init and exits: reap it.
+				if err := sp.cmd.Wait(); err != nil {
+					return fmt.Errorf("nsenter stage: %w", err)
+				}
+			}
+			start, _, err := procStart(msg.Pid)
+			if err != nil {
+				return fmt.Errorf("read init start time: %w", err)
+			}
+			sp.c.st.InitPid, sp.c.st.InitStart = msg.Pid, start
+			cfg := &initproc.Config{
+				ID: sp.c.ID, Spec: sp.spec, Rootfs: sp.c.st.Rootfs, Bundle: sp.c.st.Bundle, Pid: msg.Pid,
+				NoPivot: sp.o.NoPivot, NoNewKeyring: sp.o.NoNewKeyring, PreserveFDs: sp.o.PreserveFDs,
+				FifoFD: 3 + n + 1, ConsoleFD: consoleFD, NewMountNS: newMount, NewUserNS: newUser,
+				Hooks: sp.spec.Hooks != nil && len(sp.spec.Hooks.Prestart)+len(sp.spec.Hooks.CreateRuntime) > 0,
+			}
+			if err := enc.Encode(cfg); err != nil {
+				return fmt.Errorf("send init config: %w", err)
+			}
+		case initproc.MsgHooks:
+			reply := initproc.Msg{Type: "ok"}
+			if err := sp.hostHooks(); err != nil {
+				reply = initproc.Msg{Type: initproc.MsgError, Msg: err.Error()}
+			}
+			if err := enc.Encode(reply); err != nil {
+				return err
+			}
+			if reply.Type == initproc.MsgError {
+				return errors.New(reply.Msg)
+			}
+		case initproc.MsgReady:
+			return nil
+		default:
+			return fmt.Errorf("unexpected message %q from init", msg.Type)
+		}
+	}
+}
+
+// hostHooks runs prestart and createRuntime hooks in the host namespaces,
+// after the container's namespaces exist and before pivot_root.
+func (sp *spawner) hostHooks() error {
+	st := &specs.State{
+		Version: specs.Version, ID: sp.c.ID, Status: specs.StateCreating, Pid: sp.initPid,
+		Bundle: sp.c.st.Bundle, Annotations: sp.spec.Annotations,
+	}
+	if err := hooks.Run("prestart", sp.spec.Hooks.Prestart, st); err != nil {
+		return err
+	}
+	return hooks.Run("createRuntime", sp.spec.Hooks.CreateRuntime, st)
+}
+
+// initError keeps the init's own error text (the root cause) in front.
+func (sp *spawner) initError(err error) error {
+	return fmt.Errorf("unable to start container process: %w", err)
+}
+
+func writeMaps(pid int, l *specs.Linux) error {
+	for _, f := range []struct {
+		name string
+		m    []specs.LinuxIDMapping
+	}{{"uid_map", l.UIDMappings}, {"gid_map", l.GIDMappings}} {
+		p := fmt.Sprintf("/proc/%d/%s", pid, f.name)
+		if err := os.WriteFile(p, mapsFor(f.m), 0); err != nil {
+			return fmt.Errorf("linux.%sMappings: write %s: %w", strings.TrimSuffix(f.name, "_map"), p, err)
+		}
+	}
+	return nil
+}
+
+// abort kills whatever was started and reaps our children.
+func (sp *spawner) abort() {
+	if sp.initPid > 0 {
+		unix.Kill(sp.initPid, unix.SIGKILL)
+	}
+	if sp.cmd != nil && sp.cmd.Process != nil {
+		sp.cmd.Process.Kill()
+		sp.cmd.Wait()
+	}
+	if sp.initPid > 0 {
+		var ws unix.WaitStatus
+		unix.Wait4(sp.initPid, &ws, 0, nil)
+	}
+}
