@@ -1,0 +1,52 @@
+# hako: the two front doors are `make demo` and `make test` (README.md).
+SHELL := /bin/bash
+GO ?= go
+BIN := hako
+PKGS_PURE := ./libcontainer/logs/... ./libcontainer/caps/... ./libcontainer/validate/... \
+	./libcontainer/rootfs/... ./libcontainer/hooks/... ./cgroups/... ./seccomp/...
+
+.PHONY: all build deps demo test unit integration vm-tests bench lint clean
+
+all: build
+
+# Debian packages the build, tests, demo and bench use; installed only when
+# something is missing, so repeated runs cost nothing.
+DEB_PKGS := gcc make pkg-config libseccomp-dev bats jq busybox-static runc crun hyperfine iproute2 util-linux procps
+deps:
+	@missing=""; for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get update -qq && apt-get install -y -qq $$missing >/dev/null; \
+	fi
+	@command -v $(GO) >/dev/null || { echo "go not found (install Go 1.24+)"; exit 1; }
+	$(GO) mod download
+
+build:
+	$(GO) build -trimpath -o $(BIN) .
+
+demo: deps build
+	@hack/demo.sh
+
+# Unit tests (go test, -race on the pure packages) then the bats suite, then
+# the cgroup v2 / systemd suites in a VM when the cgroups tests provide them.
+# The last line is the total "N passed, N failed".
+test: deps build
+	@hack/test.sh
+
+unit:
+	$(GO) test -race $(PKGS_PURE)
+	$(GO) test ./...
+
+integration: build
+	bats tests/integration
+
+bench: deps build
+	@hack/bench.sh
+
+lint:
+	gofmt -l . | tee /dev/stderr | (! read)
+	$(GO) vet ./...
+
+clean:
+	rm -rf $(BIN) bin .cache
