@@ -1,0 +1,174 @@
+#!/usr/bin/env bats
+# process: args, env, cwd, user, umask, oomScoreAdj, noNewPrivileges, fds,
+# and the errors of a process that cannot be executed.
+
+load helpers
+
+@test "args are passed verbatim" {
+	set_args sh -c 'for a in "$@"; do echo "[$a]"; done' zero "a b" '' '$HOME' '*' "line1
+line2"
+	run_ctr
+	assert_success
+	assert_output '[a b]
+[]
+[$HOME]
+[*]
+[line1
+line2]'
+}
+
+@test "env is the configured one, nothing from the caller" {
+	update_config '.process.env += ["FOO=bar", "SPACED=a b  c", "EMPTY="]'
+	set_cmd 'echo "$FOO|$SPACED|${EMPTY-unset}|$PATH"; env | grep -c HB_CALLER_LEAK'
+	HB_CALLER_LEAK=1 run env "$TAG_VAR=$TAG" HB_CALLER_LEAK=1 "$RUNTIME" --root "$ROOT" run -b "$BUNDLE" "$CID"
+	assert_success
+	[ "${lines[0]}" = "bar|a b  c||/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" ]
+	[ "${lines[1]}" = 0 ]
+}
+
+@test "cwd is entered and created if missing" {
+	update_config '.process.cwd = "/newdir/sub"'
+	set_cmd 'pwd; touch here'
+	run_ctr
+	assert_success
+	assert_output /newdir/sub
+	[ -f "$BUNDLE/rootfs/newdir/sub/here" ]
+}
+
+@test "cwd that is a file fails" {
+	update_config '.process.cwd = "/etc/passwd"'
+	set_args true
+	run_ctr
+	assert_failure
+	assert_nothing_left
+}
+
+@test "user uid, gid and additionalGids" {
+	update_config '.process.user = {"uid": 1000, "gid": 1000, "additionalGids": [5, 100]}'
+	set_cmd 'id; id -u; id -g; grep -E "^(Uid|Gid|Groups)" /proc/self/status'
+	run_ctr
+	assert_success
+	[ "${lines[0]}" = "uid=1000(hako) gid=1000(hako) groups=5(tty),100(users)" ]
+	[ "${lines[1]}" = 1000 ]
+	[ "${lines[2]}" = 1000 ]
+	[[ "${lines[3]}" =~ ^Uid:[[:space:]]+1000[[:space:]]+1000[[:space:]]+1000[[:space:]]+1000 ]]
+	[[ "${lines[4]}" =~ ^Gid:[[:space:]]+1000[[:space:]]+1000[[:space:]]+1000[[:space:]]+1000 ]]
+	[ "$(echo ${lines[5]})" = "Groups: 5 100" ]
+}
+
+@test "user without additionalGids has no supplementary groups" {
+	update_config '.process.user = {"uid": 65534, "gid": 65534}'
+	set_cmd 'id -u; id -g; grep Groups /proc/self/status'
+	run_ctr
+	assert_success
+	[ "${lines[0]}" = 65534 ]
+	[ "${lines[1]}" = 65534 ]
+	[ "$(echo ${lines[2]})" = "Groups:" ]
+}
+
+@test "umask" {
+	update_config '.process.user.umask = 23'
+	set_cmd 'umask; touch /tmp/f; mkdir /tmp/d; stat -c %a /tmp/f /tmp/d'
+	run_ctr
+	assert_success
+	assert_output "0027
+640
+750"
+}
+
+@test "default umask is 0022" {
+	set_cmd 'umask'
+	run_ctr
+	assert_success
+	assert_output 0022
+}
+
+@test "oomScoreAdj" {
+	update_config '.process.oomScoreAdj = 123'
+	set_cmd 'cat /proc/self/oom_score_adj'
+	run_ctr
+	assert_success
+	assert_output 123
+}
+
+@test "noNewPrivileges true and false" {
+	update_config '.process.noNewPrivileges = true'
+	set_cmd 'grep NoNewPrivs /proc/self/status'
+	run_ctr
+	assert_success
+	[ "$(echo $output)" = "NoNewPrivs: 1" ]
+
+	update_config '.process.noNewPrivileges = false'
+	run_ctr
+	assert_success
+	[ "$(echo $output)" = "NoNewPrivs: 0" ]
+}
+
+@test "no fd of the caller leaks into the container (run)" {
+	exec 7</etc/hostname 9>"$TEST_DIR/nine"
+	set_cmd 'ls /proc/self/fd | sort -n | tr "\n" " "'
+	run_ctr
+	exec 7<&- 9>&-
+	assert_success
+	assert_output "0 1 2 3 "
+}
+
+@test "no fd of the caller leaks into the container (create + start)" {
+	exec 7</etc/hostname
+	set_cmd 'ls /proc/self/fd | sort -n | tr "\n" " "'
+	create_ctr "$CID"
+	exec 7<&-
+	assert_success
+	runtime start "$CID"
+	assert_success
+	wait_for_status "$CID" stopped
+	run ctr_output
+	assert_output "0 1 2 3 "
+}
+
+@test "--preserve-fds 2 passes exactly fds 3 and 4" {
+	echo three >"$TEST_DIR/f3"
+	echo four >"$TEST_DIR/f4"
+	echo five >"$TEST_DIR/f5"
+	set_cmd 'ls /proc/self/fd | sort -n | tr "\n" " "; echo; cat <&3; cat <&4'
+	runtime run --preserve-fds 2 -b "$BUNDLE" "$CID" 3<"$TEST_DIR/f3" 4<"$TEST_DIR/f4" 5<"$TEST_DIR/f5"
+	assert_success
+	assert_output "0 1 2 3 4 5 
+three
+four"
+}
+
+@test "executable not found in PATH" {
+	set_args no-such-command
+	run_ctr
+	assert_failure
+	assert_contains 'executable file not found in $PATH'
+	assert_nothing_left
+}
+
+@test "executable path that does not exist" {
+	set_args /no/such/binary
+	run_ctr
+	assert_failure
+	assert_contains "no such file or directory"
+	assert_nothing_left
+}
+
+@test "executable that is not executable" {
+	set_args /etc/passwd
+	run_ctr
+	assert_failure
+	assert_contains "permission denied"
+	assert_nothing_left
+}
+
+@test "a relative executable is looked up in the container's PATH" {
+	update_config '.process.env = ["PATH=/opt/hb", "HAKO_BATS_TAG='"$TAG"'"]'
+	mkdir -p "$BUNDLE/rootfs/opt/hb"
+	printf '#!/bin/sh\necho from-opt "$@"\n' >"$BUNDLE/rootfs/opt/hb/hbcmd"
+	chmod 755 "$BUNDLE/rootfs/opt/hb/hbcmd"
+	set_args hbcmd arg
+	run_ctr
+	assert_success
+	assert_output "from-opt arg"
+}
