@@ -397,9 +397,30 @@ func TestProgramJSONRoundTrip(t *testing.T) {
 	if !reflect.DeepEqual(p, &q) {
 		t.Errorf("round trip changed the program:\n%+v\n%+v", p, &q)
 	}
-	for _, key := range []string{`"instructions":`, `"flags":`, `"notify":true`, `"listenerPath":"/run/a.sock"`, `"listenerMetadata":"m"`} {
+	for _, key := range []string{`"instructions":"`, `"flags":`, `"notify":true`, `"listenerPath":"/run/a.sock"`, `"listenerMetadata":"m"`} {
 		if !strings.Contains(string(data), key) {
 			t.Errorf("JSON lacks %s", key)
+		}
+	}
+}
+
+func TestInstructionsJSON(t *testing.T) {
+	in := Instructions{{Code: 0x20, K: 4}, {Code: 0x15, Jt: 1, Jf: 2, K: 0xc000003e}, {Code: 0x06, K: 0x7fff0000}}
+	data, err := json.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 3 little-endian records: 20 00 00 00 04 00 00 00 | 15 00 01 02 3e 00 00 c0 | 06 00 00 00 00 00 ff 7f
+	if want := `"IAAAAAQAAAAVAAECPgAAwAYAAAAAAP9/"`; string(data) != want {
+		t.Errorf("got %s, want %s", data, want)
+	}
+	var out Instructions
+	if err := json.Unmarshal(data, &out); err != nil || !reflect.DeepEqual(in, out) {
+		t.Errorf("round trip: %v %v", out, err)
+	}
+	for _, bad := range []string{`"AAAA"`, `[1,2]`, `"!!"`} {
+		if err := json.Unmarshal([]byte(bad), &out); err == nil {
+			t.Errorf("%s: no error", bad)
 		}
 	}
 }

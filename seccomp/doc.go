@@ -6,7 +6,7 @@
 // # API
 //
 //	type Program struct {
-//		Instructions     []Instruction // ENOSYS stub + libseccomp program
+//		Instructions     Instructions  // ENOSYS stub + libseccomp program (base64 in JSON)
 //		Flags            uint          // SECCOMP_FILTER_FLAG_* for seccomp(2)
 //		Notify           bool          // NEW_LISTENER: Load returns a listener fd
 //		ListenerPath     string        // linux.seccomp.listenerPath

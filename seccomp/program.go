@@ -1,19 +1,64 @@
 package seccomp
 
 import (
+	"encoding/binary"
+	"encoding/json"
 	"fmt"
 
 	"golang.org/x/sys/unix"
 )
 
 // Instruction is one classic BPF instruction, laid out like the kernel's
-// struct sock_filter. It has its own JSON names so a Program stays
-// readable when it is logged or cached.
+// struct sock_filter.
 type Instruction struct {
-	Code uint16 `json:"code"`
-	Jt   uint8  `json:"jt"`
-	Jf   uint8  `json:"jf"`
-	K    uint32 `json:"k"`
+	Code uint16
+	Jt   uint8
+	Jf   uint8
+	K    uint32
+}
+
+// Instructions is a BPF program. In JSON it is one base64 string of
+// 8-byte little-endian sock_filter records (code u16, jt u8, jf u8, k u32):
+// a thousand-instruction program then costs about 11 KB and decodes in
+// microseconds, instead of 30 KB of objects that take most of a cache hit
+// to parse.
+type Instructions []Instruction
+
+const insSize = 8
+
+// MarshalJSON encodes the program as a base64 string.
+func (p Instructions) MarshalJSON() ([]byte, error) {
+	raw := make([]byte, len(p)*insSize)
+	for i, ins := range p {
+		b := raw[i*insSize:]
+		binary.LittleEndian.PutUint16(b[0:], ins.Code)
+		b[2], b[3] = ins.Jt, ins.Jf
+		binary.LittleEndian.PutUint32(b[4:], ins.K)
+	}
+	return json.Marshal(raw) // []byte marshals as base64
+}
+
+// UnmarshalJSON decodes what MarshalJSON produced.
+func (p *Instructions) UnmarshalJSON(data []byte) error {
+	var raw []byte
+	if err := json.Unmarshal(data, &raw); err != nil {
+		return fmt.Errorf("decode bpf instructions: %w", err)
+	}
+	if len(raw)%insSize != 0 {
+		return fmt.Errorf("decode bpf instructions: %d bytes is not a whole number of instructions", len(raw))
+	}
+	out := make(Instructions, len(raw)/insSize)
+	for i := range out {
+		b := raw[i*insSize:]
+		out[i] = Instruction{
+			Code: binary.LittleEndian.Uint16(b[0:]),
+			Jt:   b[2],
+			Jf:   b[3],
+			K:    binary.LittleEndian.Uint32(b[4:]),
+		}
+	}
+	*p = out
+	return nil
 }
 
 // Program is a compiled seccomp filter ready for Load. It holds no
@@ -22,7 +67,7 @@ type Instruction struct {
 type Program struct {
 	// Instructions is the complete filter: hako's ENOSYS stub (see
 	// enosys.go) followed by libseccomp's program.
-	Instructions []Instruction `json:"instructions"`
+	Instructions Instructions `json:"instructions"`
 	// Flags are the SECCOMP_FILTER_FLAG_* bits passed to seccomp(2).
 	// TSYNC is always set, because the Go init is multi-threaded and a
 	// thread that escapes the filter must not exist; with a listener it
