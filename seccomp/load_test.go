@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -22,6 +23,7 @@ import (
 // kernel did. They need no root: the child sets no_new_privs.
 
 type outcome struct {
+	pid      int
 	loaded   bool
 	fd       int
 	results  map[string]int // "nr" (or "@nr") -> errno, for calls that returned
@@ -85,7 +87,7 @@ func runChild(t *testing.T, p *Program, calls []callSpec, argv []string, env ...
 	var stdout, stderr strings.Builder
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err = cmd.Run()
-	o := outcome{stdout: stdout.String(), stderr: stderr.String(), results: map[string]int{}}
+	o := outcome{pid: cmd.Process.Pid, stdout: stdout.String(), stderr: stderr.String(), results: map[string]int{}}
 	var ee *exec.ExitError
 	if err != nil && !errors.As(err, &ee) {
 		t.Fatalf("run child: %v", err)
@@ -182,6 +184,17 @@ func TestLoadActions(t *testing.T) {
 	t.Run("log", func(t *testing.T) {
 		o := runChild(t, one(specs.ActAllow, specs.ActLog, nil), []callSpec{mkdir}, nil)
 		o.expect(t, map[callSpec]unix.Errno{mkdir: efault})
+		// The kernel also writes an audit record (type=1326, code of
+		// SECCOMP_RET_LOG); without auditd it lands in the kernel log.
+		want := fmt.Sprintf("pid=%d ", o.pid)
+		found, checkable := kernelLogHas(want, fmt.Sprintf("syscall=%d ", unix.SYS_MKDIR), "code=0x7ffc0000")
+		switch {
+		case found:
+		case checkable:
+			t.Errorf("no seccomp audit record for %s syscall=%d in the kernel log", want, unix.SYS_MKDIR)
+		default:
+			t.Log("kernel log not checkable here (not root, auditd running or log not in actions_logged)")
+		}
 	})
 	t.Run("kill process", func(t *testing.T) {
 		o := runChild(t, one(specs.ActAllow, specs.ActKillProcess, nil), []callSpec{sc(unix.SYS_GETPID), mkdir, rmdir}, nil)
@@ -228,6 +241,41 @@ func TestLoadActions(t *testing.T) {
 			t.Errorf("listener fd %d", o.fd)
 		}
 	})
+}
+
+// kernelLogHas reports whether one kernel log line contains all parts,
+// and whether the kernel log can be expected to hold seccomp records.
+func kernelLogHas(parts ...string) (found, checkable bool) {
+	logged, _ := os.ReadFile("/proc/sys/kernel/seccomp/actions_logged")
+	checkable = os.Geteuid() == 0 && strings.Contains(string(logged), "log") && !processRunning("auditd")
+	buf := make([]byte, 1<<20)
+	for range 20 { // the record reaches the ring buffer asynchronously (kauditd)
+		n, err := unix.Klogctl(unix.SYSLOG_ACTION_READ_ALL, buf)
+		if err != nil {
+			return false, false
+		}
+		for _, line := range strings.Split(string(buf[:n]), "\n") {
+			all := true
+			for _, p := range parts {
+				all = all && strings.Contains(line, p)
+			}
+			if all {
+				return true, checkable
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return false, checkable
+}
+
+func processRunning(comm string) bool {
+	dirs, _ := filepath.Glob("/proc/[0-9]*/comm")
+	for _, d := range dirs {
+		if b, err := os.ReadFile(d); err == nil && strings.TrimSpace(string(b)) == comm {
+			return true
+		}
+	}
+	return false
 }
 
 func TestLoadArgumentConditions(t *testing.T) {
@@ -287,7 +335,16 @@ func TestLoadFlags(t *testing.T) {
 				s.Syscalls = append(s.Syscalls, specs.LinuxSyscall{Names: []string{"mknod"}, Action: specs.ActNotify})
 			}
 			mkdir := sc(unix.SYS_MKDIR, nullPath)
-			runChild(t, mustCompile(t, s), []callSpec{mkdir}, nil).expect(t, map[callSpec]unix.Errno{mkdir: 42})
+			o := runChild(t, mustCompile(t, s), []callSpec{mkdir}, nil)
+			o.expect(t, map[callSpec]unix.Errno{mkdir: 42})
+			if f != specs.LinuxSeccompFlagLog {
+				return
+			}
+			// SECCOMP_FILTER_FLAG_LOG: the ERRNO action is logged too.
+			found, checkable := kernelLogHas(fmt.Sprintf("pid=%d ", o.pid), fmt.Sprintf("syscall=%d ", unix.SYS_MKDIR), "code=0x50000")
+			if !found && checkable {
+				t.Errorf("no audit record for the ERRNO action of pid %d", o.pid)
+			}
 		})
 	}
 }
