@@ -165,12 +165,13 @@ del_ns() { update_config ".linux.namespaces |= map(select(.type != \"$1\"))"; }
 }
 
 @test "joining an existing network namespace by path" {
-	requires ip
-	local ns="hbats-$CID"
-	ip netns add "$ns"
-	EXTRA_CLEANUP+=("ip netns delete $ns")
-	want=$(ip netns exec "$ns" readlink /proc/self/ns/net)
-	update_config ".linux.namespaces |= map(if .type == \"network\" then .path = \"/run/netns/$ns\" else . end)"
+	requires unshare nsenter
+	# a network namespace kept alive by a bind mount on a file of this test
+	local nsfile="$TEST_DIR/netns"
+	touch "$nsfile"
+	unshare --net="$nsfile" true
+	want=$(nsenter --net="$nsfile" readlink /proc/self/ns/net)
+	update_config ".linux.namespaces |= map(if .type == \"network\" then .path = \"$nsfile\" else . end)"
 	ns_cmd net
 	run_ctr
 	assert_success
