@@ -21,7 +21,7 @@ func createFlags(fs *flag.FlagSet, o *libcontainer.CreateOpts) {
 }
 
 func runCreate(g *global, args []string) error {
-	o := &libcontainer.CreateOpts{Root: g.root, Systemd: g.systemd}
+	o := &libcontainer.CreateOpts{Root: g.root, Systemd: g.systemd, Log: g.log}
 	fs := newFlags("create", "<container-id>")
 	createFlags(fs, o)
 	pos, err := parseArgs(fs, args, 1, 1)

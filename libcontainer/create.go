@@ -15,6 +15,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
+	"github.com/hako-runtime/hako/libcontainer/logs"
 	"github.com/hako-runtime/hako/libcontainer/validate"
 )
 
@@ -34,6 +35,7 @@ type CreateOpts struct {
 	ConsoleConn *os.File
 	// Foreground keeps the init as this process's child (for `run`).
 	Foreground bool
+	Log        *logs.Logger
 }
 
 // LoadSpec reads bundle/config.json; a syntax error names line and column.
@@ -80,6 +82,7 @@ func Create(o *CreateOpts) (c *Container, err error) {
 	if err != nil {
 		return nil, err
 	}
+	o.Log.Debugf("creating container %s from bundle %s", o.ID, bundle)
 	spec, err := LoadSpec(bundle)
 	if err != nil {
 		return nil, err
@@ -123,7 +126,8 @@ func Create(o *CreateOpts) (c *Container, err error) {
 		os.RemoveAll(dir)
 		return nil, fmt.Errorf("lock container %s: %w", o.ID, err)
 	}
-	c = &Container{ID: o.ID, dir: dir, lock: lock, Status: Creating}
+	nc := &Container{ID: o.ID, dir: dir, lock: lock, Status: Creating}
+	c = nc
 	c.st = persisted{
 		ID: o.ID, Bundle: bundle, Rootfs: rootfs, Created: time.Now().UTC(),
 		Annotations: spec.Annotations, Config: spec, CgroupPath: spec.Linux.CgroupsPath, Systemd: o.Systemd,
@@ -133,7 +137,7 @@ func Create(o *CreateOpts) (c *Container, err error) {
 		if err != nil {
 			sp.abort()
 			os.RemoveAll(dir)
-			c.Unlock()
+			nc.Unlock()
 			c = nil
 		}
 	}()
@@ -149,6 +153,9 @@ func Create(o *CreateOpts) (c *Container, err error) {
 		}
 	}
 	c.Status = Created
+	if o.Log != nil {
+		o.Log.Debugf("container %s created: init pid %d", o.ID, c.st.InitPid)
+	}
 	return c, nil
 }
 

@@ -37,6 +37,7 @@ func (c *Container) Start(log *logs.Logger) error {
 		return fmt.Errorf("remove exec fifo: %w", err)
 	}
 	c.Status = Running
+	log.Debugf("container %s started", c.ID)
 	if h := c.st.Config.Hooks; h != nil && len(h.Poststart) > 0 {
 		if err := hooks.Run("poststart", h.Poststart, c.SpecState()); err != nil {
 			// The process already runs: runc kills it, so a failing

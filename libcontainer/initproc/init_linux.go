@@ -117,13 +117,14 @@ func setup(cfg *Config, dec *json.Decoder, enc *json.Encoder) (*prepared, error)
 			return nil, err
 		}
 	}
+	// sysctls go in before /proc/sys is made read-only by Finish.
+	if err := rootfs.WriteSysctls(s.Linux.Sysctl); err != nil {
+		return nil, err
+	}
 	if cfg.NewMountNS {
 		if err := rootfs.Finish(s); err != nil {
 			return nil, err
 		}
-	}
-	if err := rootfs.WriteSysctls(s.Linux.Sysctl); err != nil {
-		return nil, err
 	}
 	if s.Hostname != "" {
 		if err := unix.Sethostname([]byte(s.Hostname)); err != nil {

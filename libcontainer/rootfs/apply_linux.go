@@ -7,6 +7,7 @@ import (
 	"path"
 
 	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
+	"github.com/moby/sys/mountinfo"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )
@@ -21,6 +22,14 @@ func Prepare(s *specs.Spec, rootfs string, userns bool) error {
 	}
 	if err := unix.Mount("", "/", "", prop, ""); err != nil {
 		return fmt.Errorf("set propagation of / to %q: %w", s.Linux.RootfsPropagation, err)
+	}
+	if prop&unix.MS_SHARED != 0 {
+		// pivot_root refuses a shared new root or parent: keep the mount
+		// holding the rootfs private so the bind below is private too;
+		// Finish makes / shared again after pivot_root.
+		if err := privateParent(rootfs); err != nil {
+			return err
+		}
 	}
 	// pivot_root needs the new root to be a mount point.
 	if err := unix.Mount(rootfs, rootfs, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
@@ -41,6 +50,23 @@ func Prepare(s *specs.Spec, rootfs string, userns bool) error {
 		if err := setupDev(root, s, userns); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+func privateParent(rootfs string) error {
+	mounts, err := mountinfo.GetMounts(mountinfo.ParentsFilter(rootfs))
+	if err != nil {
+		return fmt.Errorf("find mount of rootfs: %w", err)
+	}
+	best := "/"
+	for _, m := range mounts {
+		if len(m.Mountpoint) > len(best) {
+			best = m.Mountpoint
+		}
+	}
+	if err := unix.Mount("", best, "", unix.MS_PRIVATE, ""); err != nil {
+		return fmt.Errorf("make %s private: %w", best, err)
 	}
 	return nil
 }
