@@ -2,6 +2,7 @@ package rootfs
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"os"
 	"path"
@@ -28,7 +29,7 @@ func mountCgroup(root *os.File, dest string, o Options) error {
 		return err
 	}
 	if len(hosts) == 1 && hosts[0].FSType == "cgroup2" {
-		return mountHierarchy(root, dest, "cgroup2", nil, own[""], o)
+		return mountHierarchy(root, dest, "cgroup2", nil, hosts[0].Mountpoint, own[""], o)
 	}
 	// v1 or hybrid: a tmpfs holds one directory per hierarchy.
 	tmpfsFlags := o.Flags &^ unix.MS_RDONLY
@@ -67,7 +68,7 @@ func mountCgroup(root *os.File, dest string, o Options) error {
 		if !ok {
 			continue
 		}
-		if err := mountHierarchy(root, path.Join(dest, name), h.FSType, opts, rel, o); err != nil {
+		if err := mountHierarchy(root, path.Join(dest, name), h.FSType, opts, h.Mountpoint, rel, o); err != nil {
 			return fmt.Errorf("cgroup hierarchy %s: %w", name, err)
 		}
 	}
@@ -82,8 +83,19 @@ func mountCgroup(root *os.File, dest string, o Options) error {
 	return nil
 }
 
-func mountHierarchy(root *os.File, dest, fstype string, opts []string, rel string, o Options) error {
+func mountHierarchy(root *os.File, dest, fstype string, opts []string, hostMount, rel string, o Options) error {
 	mfd, err := newFS(fstype, "cgroup", opts, o.Flags)
+	if errors.Is(err, unix.EPERM) {
+		// A user namespace without its own cgroup namespace may not
+		// mount cgroup filesystems: clone the host's subtree instead
+		// (rel is then the full path, as there is no namespace root).
+		mfd, err = cloneTree(unix.AT_FDCWD, path.Join(hostMount, rel), false)
+		if err == nil {
+			rel = "/"
+			set, _ := attrFromFlags(o.Flags, 0)
+			err = setattr(mfd, false, set, 0, 0)
+		}
+	}
 	if err != nil {
 		return err
 	}
