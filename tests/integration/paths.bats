@@ -26,7 +26,7 @@ ro"
 }
 
 @test "maskedPaths: default entries in /proc are masked" {
-	[ -s /proc/timer_list ] || skip "host without /proc/timer_list"
+	[ -n "$(head -c 10 /proc/timer_list 2>/dev/null)" ] || skip "host without /proc/timer_list"
 	set_cmd 'cat /proc/timer_list | wc -c; stat -c "%t:%T" /proc/timer_list; ls -A /proc/acpi 2>/dev/null | wc -l'
 	run_ctr
 	assert_success

@@ -73,3 +73,34 @@ load helpers
 	assert_failure
 	assert_contains "does not exist"
 }
+
+@test "concurrent commands on one container do not corrupt its state" {
+	set_args sleep 100
+	create_ctr
+	assert_success
+	runtime start "$CID"
+	assert_success
+	local i pids=()
+	for i in $(seq 8); do
+		"$RUNTIME" --root "$ROOT" state "$CID" >"$TEST_DIR/s$i" 2>&1 3>&- &
+		pids+=($!)
+		"$RUNTIME" --root "$ROOT" kill "$CID" USR2 >/dev/null 2>&1 3>&- &
+		pids+=($!)
+	done
+	for i in "${pids[@]}"; do wait "$i" || true; done
+	for i in $(seq 8); do
+		jq -e ".id == \"$CID\" and .status == \"running\"" "$TEST_DIR/s$i" >/dev/null ||
+			fail "state $i: $(cat "$TEST_DIR/s$i")"
+	done
+	[ "$(container_status "$CID")" = running ]
+	# concurrent forced deletes: the container ends deleted, no one corrupts it
+	pids=()
+	for i in $(seq 4); do
+		"$RUNTIME" --root "$ROOT" delete -f "$CID" >/dev/null 2>&1 3>&- &
+		pids+=($!)
+	done
+	for i in "${pids[@]}"; do wait "$i" || true; done
+	runtime state "$CID"
+	assert_failure
+	assert_nothing_left
+}
