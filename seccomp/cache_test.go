@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -212,6 +213,20 @@ func BenchmarkCompileCached(b *testing.B) {
 	}
 	for b.Loop() {
 		if _, err := CompileCached(s, dir); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkCompileCachedMiss is the first create with a profile: compile
+// plus the atomic cache write.
+func BenchmarkCompileCachedMiss(b *testing.B) {
+	s := loadProfile(b, "default.json")
+	dir := b.TempDir()
+	i := 0
+	for b.Loop() {
+		i++
+		if _, err := CompileCached(s, filepath.Join(dir, strconv.Itoa(i))); err != nil {
 			b.Fatal(err)
 		}
 	}
