@@ -1,23 +1,147 @@
 package libcontainer
 
 import (
+	"errors"
+	"fmt"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/hako-runtime/hako/cgroups"
 )
 
-// The cgroup side of the lifecycle. Until the cgroups package is wired in,
-// a container has no cgroup of its own: nothing is frozen, nothing to
-// remove, and --all reaches the init only.
+// The cgroup side of the lifecycle: the manager is rebuilt by every
+// command from what create persisted (the resolved paths), so a relative
+// cgroupsPath means the same directories whoever runs the command.
 
-func (c *Container) frozen() bool { return false }
+func (c *Container) cgroup() (cgroups.Manager, error) {
+	if c.st.Config == nil {
+		return nil, errors.New("no cgroup: container has no config")
+	}
+	cfg := cgroups.Config{
+		Path: c.st.CgroupPath, ID: c.ID, Systemd: c.st.Systemd, Rootless: c.st.Rootless,
+		Paths: c.st.CgroupPaths, Annotations: c.st.Annotations,
+	}
+	cfg.Resources = effectiveResources(c.st.Config)
+	return cgroups.New(cfg)
+}
 
-func (c *Container) thaw() {}
+func (c *Container) frozen() bool {
+	m, err := c.cgroup()
+	if err != nil {
+		return false
+	}
+	f, err := m.Frozen()
+	return err == nil && f
+}
 
-func (c *Container) destroyCgroup() error { return nil }
+func (c *Container) thaw() {
+	if m, err := c.cgroup(); err == nil {
+		m.Thaw()
+	}
+}
 
-func (c *Container) signalAll(sig unix.Signal) error {
-	err := c.Signal(sig, false)
-	if c.Status == Stopped && err == ErrNotRunning {
+// destroyCgroup kills what is left in the cgroup (processes of a container
+// that shared the host pid namespace outlive its init) and removes it.
+func (c *Container) destroyCgroup() error {
+	if c.st.CgroupPaths == nil {
 		return nil
 	}
-	return err
+	m, err := c.cgroup()
+	if err != nil {
+		return err
+	}
+	for i := 0; i < 50; i++ {
+		pids, err := m.Pids()
+		if err != nil || len(pids) == 0 {
+			break
+		}
+		m.Kill(unix.SIGKILL)
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := m.Destroy(); err != nil {
+		return fmt.Errorf("remove cgroup: %w", err)
+	}
+	return nil
+}
+
+// signalAll signals every process in the container's cgroup.
+func (c *Container) signalAll(sig unix.Signal) error {
+	m, err := c.cgroup()
+	if err != nil {
+		return err
+	}
+	if c.Status == Paused && sig == unix.SIGKILL {
+		defer m.Thaw()
+	}
+	return m.Kill(sig)
+}
+
+// Pause and Resume freeze and thaw the container's cgroup.
+func (c *Container) Pause() error {
+	if err := c.Require(OpPause); err != nil {
+		return err
+	}
+	m, err := c.cgroup()
+	if err != nil {
+		return err
+	}
+	return m.Freeze()
+}
+
+func (c *Container) Resume() error {
+	if err := c.Require(OpResume); err != nil {
+		return err
+	}
+	m, err := c.cgroup()
+	if err != nil {
+		return err
+	}
+	return m.Thaw()
+}
+
+func devRule(t string, major, minor int64, access string) specs.LinuxDeviceCgroup {
+	r := specs.LinuxDeviceCgroup{Allow: true, Type: t, Access: access}
+	if major >= 0 {
+		r.Major = &major
+	}
+	if minor >= 0 {
+		r.Minor = &minor
+	}
+	return r
+}
+
+// defaultAllowed are the device rules every container gets after its own
+// (later rules win): the default devices, ptys and /dev/console, and mknod
+// of anything (opening it is what the rules guard), as runc does.
+var defaultAllowed = []specs.LinuxDeviceCgroup{
+	devRule("c", -1, -1, "m"), devRule("b", -1, -1, "m"),
+	devRule("c", 1, 3, "rwm"), devRule("c", 1, 5, "rwm"), devRule("c", 1, 7, "rwm"),
+	devRule("c", 1, 8, "rwm"), devRule("c", 1, 9, "rwm"), devRule("c", 5, 0, "rwm"),
+	devRule("c", 5, 1, "rwm"), devRule("c", 5, 2, "rwm"), devRule("c", 136, -1, "rwm"),
+}
+
+// effectiveResources appends the default device rules and one allow rule
+// per linux.devices entry to the spec's own rules, without touching the
+// spec itself.
+func effectiveResources(s *specs.Spec) *specs.LinuxResources {
+	if s.Linux == nil {
+		return nil
+	}
+	var r specs.LinuxResources
+	if s.Linux.Resources != nil {
+		r = *s.Linux.Resources
+	}
+	devs := append([]specs.LinuxDeviceCgroup{}, r.Devices...)
+	devs = append(devs, defaultAllowed...)
+	for _, d := range s.Linux.Devices {
+		t := d.Type
+		if t == "u" {
+			t = "c"
+		}
+		devs = append(devs, devRule(t, d.Major, d.Minor, "rwm"))
+	}
+	r.Devices = devs
+	return &r
 }

@@ -108,9 +108,6 @@ func Create(o *CreateOpts) (c *Container, err error) {
 	if !spec.Process.Terminal && o.ConsoleSocket != "" {
 		return nil, errors.New("cannot use console socket if hako will not detach or allocate tty")
 	}
-	if o.Systemd {
-		return nil, errors.New("--systemd-cgroup: the systemd cgroup driver is not available in this build")
-	}
 	if err := EnsureRoot(o.Root); err != nil {
 		return nil, err
 	}

@@ -14,6 +14,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
+	"github.com/hako-runtime/hako/cgroups"
 	"github.com/hako-runtime/hako/libcontainer/hooks"
 	"github.com/hako-runtime/hako/libcontainer/initproc"
 	"github.com/hako-runtime/hako/libcontainer/validate"
@@ -28,6 +29,7 @@ type spawner struct {
 	spec    *specs.Spec
 	cmd     *exec.Cmd
 	initPid int
+	cg      cgroups.Manager
 }
 
 // bootstrap renders the nsenter directives (see nsenter/doc.go).
@@ -127,6 +129,12 @@ func (sp *spawner) run() error {
 	}
 	child.Close()
 
+	// The cgroup is joined before nsenter runs (it waits for the
+	// bootstrap), so the init and a new cgroup namespace start inside it.
+	if err := sp.joinCgroup(sp.cmd.Process.Pid); err != nil {
+		return err
+	}
+
 	boot, newMount, newUser := bootstrap(sp.spec)
 	if _, err := parent.WriteString(boot); err != nil {
 		return fmt.Errorf("send bootstrap: %w", err)
@@ -190,6 +198,24 @@ func (sp *spawner) run() error {
 	}
 }
 
+func (sp *spawner) joinCgroup(pid int) error {
+	m, err := sp.c.cgroup()
+	if err != nil {
+		return fmt.Errorf("cgroup: %w", err)
+	}
+	sp.cg = m
+	if err := m.Apply(pid); err != nil {
+		return fmt.Errorf("cgroup: %w", err)
+	}
+	sp.c.st.CgroupPaths = m.Paths()
+	if r := effectiveResources(sp.spec); r != nil {
+		if err := m.Set(r); err != nil {
+			return fmt.Errorf("linux.resources: %w", err)
+		}
+	}
+	return nil
+}
+
 // hostHooks runs prestart and createRuntime hooks in the host namespaces,
 // after the container's namespaces exist and before pivot_root.
 func (sp *spawner) hostHooks() error {
@@ -233,5 +259,8 @@ func (sp *spawner) abort() {
 	if sp.initPid > 0 {
 		var ws unix.WaitStatus
 		unix.Wait4(sp.initPid, &ws, 0, nil)
+	}
+	if sp.cg != nil {
+		sp.cg.Destroy()
 	}
 }

@@ -99,6 +99,8 @@ type persisted struct {
 	Config      *specs.Spec       `json:"config"`
 	// CgroupPath is the cgroupsPath the container was created with.
 	CgroupPath string `json:"cgroup_path,omitempty"`
+	// CgroupPaths are the directories the manager resolved at create.
+	CgroupPaths map[string]string `json:"cgroup_paths,omitempty"`
 	Systemd    bool   `json:"systemd,omitempty"`
 	Rootless   bool   `json:"rootless,omitempty"`
 }
