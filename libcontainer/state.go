@@ -101,8 +101,8 @@ type persisted struct {
 	CgroupPath string `json:"cgroup_path,omitempty"`
 	// CgroupPaths are the directories the manager resolved at create.
 	CgroupPaths map[string]string `json:"cgroup_paths,omitempty"`
-	Systemd    bool   `json:"systemd,omitempty"`
-	Rootless   bool   `json:"rootless,omitempty"`
+	Systemd     bool              `json:"systemd,omitempty"`
+	Rootless    bool              `json:"rootless,omitempty"`
 }
 
 // procStart returns the start time (clock ticks since boot, field 22 of
