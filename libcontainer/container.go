@@ -18,6 +18,9 @@ import (
 )
 
 const (
+	// cacheDir under the state root holds caches (compiled seccomp
+	// filters); its name is not a valid container ID's start.
+	cacheDir  = ".cache"
 	stateFile = "state.json"
 	fifoName  = "exec.fifo"
 )
@@ -209,7 +212,7 @@ func List(root string) ([]*Container, error) {
 	}
 	var out []*Container
 	for _, e := range ents {
-		if !e.IsDir() || validate.ID(e.Name()) != nil {
+		if !e.IsDir() || e.Name() == cacheDir || validate.ID(e.Name()) != nil {
 			continue
 		}
 		c := &Container{ID: e.Name(), dir: filepath.Join(root, e.Name()), lock: -1}

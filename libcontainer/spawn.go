@@ -18,6 +18,7 @@ import (
 	"github.com/hako-runtime/hako/libcontainer/hooks"
 	"github.com/hako-runtime/hako/libcontainer/initproc"
 	"github.com/hako-runtime/hako/libcontainer/validate"
+	"github.com/hako-runtime/hako/seccomp"
 )
 
 // spawner starts "hako init" and drives it through the sync protocol:
@@ -30,6 +31,7 @@ type spawner struct {
 	cmd     *exec.Cmd
 	initPid int
 	cg      cgroups.Manager
+	seccomp *seccomp.Program
 }
 
 // bootstrap renders the nsenter directives (see nsenter/doc.go).
@@ -61,6 +63,15 @@ func bootstrap(s *specs.Spec) (text string, newMount, newUser bool) {
 }
 
 func (sp *spawner) run() error {
+	if sc := sp.spec.Linux.Seccomp; sc != nil {
+		// Compiled here, on the host, and cached by profile hash: the
+		// init only loads finished BPF.
+		prog, err := seccomp.CompileCached(sc, filepath.Join(sp.o.Root, cacheDir, "seccomp"))
+		if err != nil {
+			return err
+		}
+		sp.seccomp = prog
+	}
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return fmt.Errorf("create sync socket: %w", err)
@@ -174,7 +185,8 @@ func (sp *spawner) run() error {
 				ID: sp.c.ID, Spec: sp.spec, Rootfs: sp.c.st.Rootfs, Bundle: sp.c.st.Bundle, Pid: msg.Pid,
 				NoPivot: sp.o.NoPivot, NoNewKeyring: sp.o.NoNewKeyring, PreserveFDs: sp.o.PreserveFDs,
 				FifoFD: 3 + n + 1, ConsoleFD: consoleFD, NewMountNS: newMount, NewUserNS: newUser,
-				Hooks: sp.spec.Hooks != nil && len(sp.spec.Hooks.Prestart)+len(sp.spec.Hooks.CreateRuntime) > 0,
+				Seccomp: sp.seccomp,
+				Hooks:   sp.spec.Hooks != nil && len(sp.spec.Hooks.Prestart)+len(sp.spec.Hooks.CreateRuntime) > 0,
 			}
 			if err := enc.Encode(cfg); err != nil {
 				return fmt.Errorf("send init config: %w", err)
@@ -189,6 +201,14 @@ func (sp *spawner) run() error {
 			}
 			if reply.Type == initproc.MsgError {
 				return errors.New(reply.Msg)
+			}
+		case initproc.MsgSeccomp:
+			reply := initproc.Msg{Type: "ok"}
+			if err := sp.passListener(msg.Pid); err != nil {
+				reply = initproc.Msg{Type: initproc.MsgError, Msg: err.Error()}
+			}
+			if err := enc.Encode(reply); err != nil {
+				return err
 			}
 		case initproc.MsgReady:
 			return nil
@@ -214,6 +234,26 @@ func (sp *spawner) joinCgroup(pid int) error {
 		}
 	}
 	return nil
+}
+
+// passListener takes the init's seccomp listener fd and hands it to the
+// agent at listenerPath with the container state (runc's protocol).
+func (sp *spawner) passListener(fdInInit int) error {
+	pidfd, err := unix.PidfdOpen(sp.initPid, 0)
+	if err != nil {
+		return fmt.Errorf("seccomp listener: %w", err)
+	}
+	defer unix.Close(pidfd)
+	fd, err := unix.PidfdGetfd(pidfd, fdInInit, 0)
+	if err != nil {
+		return fmt.Errorf("seccomp listener: take fd from init: %w", err)
+	}
+	defer unix.Close(fd)
+	st := specs.State{
+		Version: specs.Version, ID: sp.c.ID, Status: specs.StateCreating, Pid: sp.initPid,
+		Bundle: sp.c.st.Bundle, Annotations: sp.spec.Annotations,
+	}
+	return seccomp.SendListener(sp.seccomp.ListenerPath, fd, st, sp.seccomp.ListenerMetadata)
 }
 
 // hostHooks runs prestart and createRuntime hooks in the host namespaces,

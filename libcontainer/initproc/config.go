@@ -1,6 +1,10 @@
 package initproc
 
-import specs "github.com/opencontainers/runtime-spec/specs-go"
+import (
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/hako-runtime/hako/seccomp"
+)
 
 // Config is everything the init needs, sent by the host as one JSON value
 // after the nsenter stage; the spec is the already validated one, never
@@ -21,6 +25,8 @@ type Config struct {
 	// Hooks asks for a round trip to the host so it can run prestart and
 	// createRuntime hooks once the namespaces exist.
 	Hooks bool `json:"hooks,omitempty"`
+	// Seccomp is the filter compiled on the host; the init only loads it.
+	Seccomp *seccomp.Program `json:"seccomp,omitempty"`
 }
 
 // Msg is one JSON line on the sync socket, in either direction.
@@ -37,4 +43,7 @@ const (
 	MsgHooks = "hooks"
 	MsgReady = "ready"
 	MsgError = "error"
+	// MsgSeccomp carries the init's fd number of the seccomp listener in
+	// Pid; the host takes it with pidfd_getfd.
+	MsgSeccomp = "seccomp"
 )

@@ -15,6 +15,7 @@ import (
 	"github.com/hako-runtime/hako/libcontainer/hooks"
 	"github.com/hako-runtime/hako/libcontainer/rootfs"
 	"github.com/hako-runtime/hako/libcontainer/validate"
+	"github.com/hako-runtime/hako/seccomp"
 )
 
 // Run is the body of "hako init". It only returns on failure, after the
@@ -58,8 +59,6 @@ type prepared struct {
 	args []string
 	env  []string
 	fifo *os.File
-	nnp  bool
-	caps caps.Sets
 	spec *specs.Spec
 }
 
@@ -163,6 +162,13 @@ func setup(cfg *Config, dec *json.Decoder, enc *json.Encoder) (*prepared, error)
 	if err != nil {
 		return nil, err
 	}
+	// Without no_new_privs the kernel wants CAP_SYS_ADMIN to install a
+	// filter, so it goes in before the capabilities are dropped.
+	if !proc.NoNewPrivileges {
+		if err := loadSeccomp(cfg, dec, enc); err != nil {
+			return nil, err
+		}
+	}
 	if err := switchUser(proc, u, sets); err != nil {
 		return nil, err
 	}
@@ -181,8 +187,17 @@ func setup(cfg *Config, dec *json.Decoder, enc *json.Encoder) (*prepared, error)
 	if err != nil {
 		return nil, err
 	}
+	if proc.NoNewPrivileges {
+		if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+			return nil, fmt.Errorf("set no_new_privs: %w", err)
+		}
+		// As late as possible: only the fifo wait and execve follow.
+		if err := loadSeccomp(cfg, dec, enc); err != nil {
+			return nil, err
+		}
+	}
 	return &prepared{
-		path: path, args: proc.Args, env: env, nnp: proc.NoNewPrivileges, caps: sets, spec: s,
+		path: path, args: proc.Args, env: env, spec: s,
 		fifo: os.NewFile(uintptr(cfg.FifoFD), "exec.fifo"),
 	}, nil
 }
@@ -210,13 +225,32 @@ func (p *prepared) wait(cfg *Config) error {
 }
 
 func (p *prepared) exec() error {
-	if p.nnp {
-		if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
-			return fmt.Errorf("set no_new_privs: %w", err)
-		}
-	}
 	if err := unix.Exec(p.path, p.args, p.env); err != nil {
 		return fmt.Errorf("exec %q: %w", p.args[0], err)
+	}
+	return nil
+}
+
+// loadSeccomp installs the host-compiled filter; a listener fd is handed
+// to the host (which passes it on to listenerPath) before "ready".
+func loadSeccomp(cfg *Config, dec *json.Decoder, enc *json.Encoder) error {
+	fd, err := seccomp.Load(cfg.Seccomp)
+	if err != nil {
+		return fmt.Errorf("linux.seccomp: %w", err)
+	}
+	if fd < 0 {
+		return nil
+	}
+	defer unix.Close(fd)
+	if err := enc.Encode(Msg{Type: MsgSeccomp, Pid: fd}); err != nil {
+		return err
+	}
+	var reply Msg
+	if err := dec.Decode(&reply); err != nil {
+		return fmt.Errorf("send seccomp listener: %w", err)
+	}
+	if reply.Type == MsgError {
+		return errors.New(reply.Msg)
 	}
 	return nil
 }
