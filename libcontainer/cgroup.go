@@ -145,3 +145,70 @@ func effectiveResources(s *specs.Spec) *specs.LinuxResources {
 	r.Devices = devs
 	return &r
 }
+
+// requireLive is the status check of the cgroup verbs (update, events, ps).
+func (c *Container) requireLive() error {
+	if c.Status == Stopped || c.Status == Creating {
+		return ErrNotRunning
+	}
+	return nil
+}
+
+// Update applies new resources and records them in the persisted config,
+// so later commands (and a later update) start from them.
+func (c *Container) Update(r *specs.LinuxResources) error {
+	if err := c.requireLive(); err != nil {
+		return err
+	}
+	m, err := c.cgroup()
+	if err != nil {
+		return err
+	}
+	if err := m.Set(r); err != nil {
+		return err
+	}
+	if c.st.Config.Linux.Resources == nil {
+		c.st.Config.Linux.Resources = &specs.LinuxResources{}
+	}
+	mergeResources(c.st.Config.Linux.Resources, r)
+	return c.save()
+}
+
+// mergeResources copies every sub-struct r sets over dst.
+func mergeResources(dst, r *specs.LinuxResources) {
+	if r.Memory != nil {
+		dst.Memory = r.Memory
+	}
+	if r.CPU != nil {
+		dst.CPU = r.CPU
+	}
+	if r.Pids != nil {
+		dst.Pids = r.Pids
+	}
+	if r.BlockIO != nil {
+		dst.BlockIO = r.BlockIO
+	}
+	if r.HugepageLimits != nil {
+		dst.HugepageLimits = r.HugepageLimits
+	}
+	if r.Network != nil {
+		dst.Network = r.Network
+	}
+	if r.Rdma != nil {
+		dst.Rdma = r.Rdma
+	}
+	if r.Unified != nil {
+		dst.Unified = r.Unified
+	}
+	if r.Devices != nil {
+		dst.Devices = r.Devices
+	}
+}
+
+// Cgroup returns the manager of a running container (events, ps).
+func (c *Container) Cgroup() (cgroups.Manager, error) {
+	if err := c.requireLive(); err != nil {
+		return nil, err
+	}
+	return c.cgroup()
+}

@@ -21,36 +21,20 @@ type user struct {
 	home     string
 }
 
-// resolveUser reads the container's /etc/passwd and /etc/group (after
-// pivot_root, so the image's files) for HOME and the user's supplementary
-// groups, as runc does; missing files are not an error.
+// resolveUser reads the container's /etc/passwd (after pivot_root, so the
+// image's file) for HOME; a missing file is not an error.
 func resolveUser(p *specs.Process) (*user, error) {
 	u := &user{uid: int(p.User.UID), gid: int(p.User.GID), home: "/"}
-	name := ""
+	// HOME from the image's passwd; supplementary groups are exactly
+	// additionalGids (runc adds none of its own for a numeric user).
 	eachLine("/etc/passwd", func(f []string) bool {
 		if len(f) >= 6 && f[2] == strconv.Itoa(u.uid) {
-			name, u.home = f[0], f[5]
+			u.home = f[5]
 			return false
 		}
 		return true
 	})
 	seen := map[int]bool{u.gid: true}
-	if name != "" {
-		eachLine("/etc/group", func(f []string) bool {
-			if len(f) < 4 {
-				return true
-			}
-			for _, m := range strings.Split(f[3], ",") {
-				if m == name {
-					if g, err := strconv.Atoi(f[2]); err == nil && !seen[g] {
-						seen[g] = true
-						u.groups = append(u.groups, g)
-					}
-				}
-			}
-			return true
-		})
-	}
 	for _, g := range p.User.AdditionalGids {
 		if !seen[int(g)] {
 			seen[int(g)] = true

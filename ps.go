@@ -1,0 +1,87 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+
+	"github.com/hako-runtime/hako/libcontainer"
+)
+
+func init() {
+	verbs["ps"] = verb{"list the processes of a container", runPs}
+}
+
+func runPs(g *global, args []string) error {
+	fs := newFlags("ps", "<container-id> [ps options]")
+	var format string
+	stringFlag(fs, &format, []string{"format", "f"}, "table", "table or json")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	rest := fs.Args()
+	if len(rest) < 1 {
+		return fmt.Errorf("ps: container id expected")
+	}
+	c, err := libcontainer.Load(g.root, rest[0])
+	if err != nil {
+		return err
+	}
+	m, err := c.Cgroup()
+	c.Unlock()
+	if err != nil {
+		return err
+	}
+	pids, err := m.Pids()
+	if err != nil {
+		return err
+	}
+	switch format {
+	case "json":
+		if pids == nil {
+			pids = []int{}
+		}
+		return json.NewEncoder(os.Stdout).Encode(pids)
+	case "table":
+	default:
+		return fmt.Errorf("invalid format option %q: use table or json", format)
+	}
+	psArgs := rest[1:]
+	if len(psArgs) == 0 {
+		psArgs = []string{"-ef"}
+	}
+	out, err := exec.Command("ps", psArgs...).Output()
+	if err != nil {
+		return fmt.Errorf("ps %s: %w", strings.Join(psArgs, " "), err)
+	}
+	lines := strings.Split(strings.TrimRight(string(out), "\n"), "\n")
+	col := -1
+	for i, f := range strings.Fields(lines[0]) {
+		if f == "PID" {
+			col = i
+		}
+	}
+	if col < 0 {
+		return fmt.Errorf("ps %s: output has no PID column", strings.Join(psArgs, " "))
+	}
+	in := map[int]bool{}
+	for _, p := range pids {
+		in[p] = true
+	}
+	var b bytes.Buffer
+	b.WriteString(lines[0] + "\n")
+	for _, l := range lines[1:] {
+		f := strings.Fields(l)
+		if len(f) > col {
+			if p, err := strconv.Atoi(f[col]); err == nil && in[p] {
+				b.WriteString(l + "\n")
+			}
+		}
+	}
+	_, err = os.Stdout.Write(b.Bytes())
+	return err
+}
