@@ -281,12 +281,13 @@ func (m *Manager) Frozen() (bool, error) {
 
 // Kill signals every process. With a freezer the cgroup is frozen while
 // the pids are collected and signalled, so nothing forks away, then
-// thawed so the signals are delivered (a paused container stays paused
-// unless the signal is SIGKILL, which the kernel delivers to frozen tasks).
+// thawed. A container that was already paused stays paused, except for
+// SIGKILL: v1 frozen tasks cannot die until thawed, so it is thawed.
 func (m *Manager) Kill(sig unix.Signal) error {
+	wasFrozen := false
 	if _, ok := m.paths["freezer"]; ok {
-		frozen, _ := m.Frozen()
-		if !frozen {
+		wasFrozen, _ = m.Frozen()
+		if !wasFrozen {
 			if err := m.Freeze(); err == nil {
 				defer m.Thaw()
 			}
@@ -296,7 +297,13 @@ func (m *Manager) Kill(sig unix.Signal) error {
 	if err != nil {
 		return fmt.Errorf("kill: %w", err)
 	}
-	return common.SignalAll(pids, sig)
+	if err := common.SignalAll(pids, sig); err != nil {
+		return err
+	}
+	if wasFrozen && sig == unix.SIGKILL {
+		return m.Thaw()
+	}
+	return nil
 }
 
 // CgroupFD is not available on cgroup v1: CLONE_INTO_CGROUP only places
