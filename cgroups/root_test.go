@@ -122,14 +122,23 @@ func startChild(t *testing.T, m Manager, script string) *child {
 		t.Fatal(err)
 	}
 	c := &child{cmd: cmd, stdin: stdin, out: bufio.NewReader(stdout), errBuf: &lockedBuf{}, done: make(chan error, 1)}
-	cmd.Stderr = c.errBuf
+	// An *os.File as stderr: Wait then returns when the shell exits, even
+	// if background children still hold the pipe.
+	er, ew, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = ew
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	ew.Close()
+	go func() { _, _ = io.Copy(c.errBuf, er); er.Close() }()
 	go func() { c.done <- cmd.Wait() }()
 	t.Cleanup(func() {
 		_ = m.Thaw() // frozen tasks cannot die on v1
 		_ = cmd.Process.Kill()
+		_ = m.Kill(unix.SIGKILL)
 		select {
 		case <-c.done:
 		case <-time.After(10 * time.Second):
