@@ -149,8 +149,11 @@ func TestRootPidsLimit(t *testing.T) {
 	if err := c.wait(t, 10*time.Second); err == nil {
 		t.Errorf("shell could fork 6 times under pids.max=3")
 	}
-	if !strings.Contains(strings.ToLower(c.errBuf.String()), "fork") {
-		t.Errorf("no fork failure reported: %q", c.errBuf.String())
+	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(strings.ToLower(c.errBuf.String()), "fork"); {
+		if time.Now().After(deadline) {
+			t.Fatalf("no fork failure reported: %q", c.errBuf.String())
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 	pids, err := m.Pids()
 	if err != nil || len(pids) != 2 {
