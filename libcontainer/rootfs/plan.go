@@ -209,8 +209,8 @@ func Check(i int, m *specs.Mount) error {
 	if o.Idmap && !bind {
 		return fmt.Errorf("%s.options: idmap is only supported on bind mounts", field)
 	}
-	if o.CopyUp && m.Type != "tmpfs" {
-		return fmt.Errorf("%s.options: tmpcopyup is only supported on tmpfs", field)
+	if o.CopyUp {
+		return fmt.Errorf("%s.options: tmpcopyup is not supported by hako yet", field)
 	}
 	if Dest(m) == "/" {
 		return fmt.Errorf("%s.destination: cannot mount over the container root", field)

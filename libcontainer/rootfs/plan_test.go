@@ -44,7 +44,7 @@ func TestCheck(t *testing.T) {
 		{specs.Mount{Destination: "/x", Options: []string{"bind"}}, "mounts[0].source: bind mount needs a source"},
 		{specs.Mount{Destination: "/x", Source: "x"}, "mounts[0].type: must be set"},
 		{specs.Mount{Destination: "/x", Type: "tmpfs", Options: []string{"idmap"}}, "idmap is only supported on bind mounts"},
-		{specs.Mount{Destination: "/x", Type: "proc", Options: []string{"tmpcopyup"}}, "tmpcopyup is only supported on tmpfs"},
+		{specs.Mount{Destination: "/x", Type: "tmpfs", Options: []string{"tmpcopyup"}}, "tmpcopyup is not supported by hako yet"},
 		{specs.Mount{Destination: "/../", Type: "tmpfs"}, "cannot mount over the container root"},
 	} {
 		err := Check(0, &tc.m)
