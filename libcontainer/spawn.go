@@ -30,17 +30,24 @@ type spawner struct {
 	spec    *specs.Spec
 	cmd     *exec.Cmd
 	initPid int
+	execPid int // exec: the container's init, whose namespaces are joined
 	cg      cgroups.Manager
 	seccomp *seccomp.Program
 }
 
 // bootstrap renders the nsenter directives (see nsenter/doc.go).
-func bootstrap(s *specs.Spec) (text string, newMount, newUser bool) {
+// With execPid set (exec), every namespace of the container is joined
+// through that process instead.
+func bootstrap(s *specs.Spec, execPid int) (text string, newMount, newUser bool) {
 	var b strings.Builder
 	var flags uintptr
 	var joins []string
 	for _, ns := range s.Linux.Namespaces {
 		f := validate.NamespaceFlags[ns.Type]
+		if execPid != 0 {
+			joins = append(joins, fmt.Sprintf("join %d /proc/%d/ns/%s\n", f, execPid, procNSName[ns.Type]))
+			continue
+		}
 		if ns.Path == "" {
 			flags |= f
 			continue
@@ -81,16 +88,20 @@ func (sp *spawner) run() error {
 	defer parent.Close()
 	defer child.Close()
 
-	fifoPath := filepath.Join(sp.c.dir, fifoName)
-	if err := unix.Mkfifo(fifoPath, 0o600); err != nil {
-		return fmt.Errorf("create exec fifo: %w", err)
+	var fifo *os.File
+	if sp.execPid == 0 {
+		fifoPath := filepath.Join(sp.c.dir, fifoName)
+		if err := unix.Mkfifo(fifoPath, 0o600); err != nil {
+			return fmt.Errorf("create exec fifo: %w", err)
+		}
+		// Read-write, so the init's read blocks until `start` writes.
+		f, err := os.OpenFile(fifoPath, os.O_RDWR, 0)
+		if err != nil {
+			return fmt.Errorf("open exec fifo: %w", err)
+		}
+		defer f.Close()
+		fifo = f
 	}
-	// Read-write, so the init's read blocks until `start` writes.
-	fifo, err := os.OpenFile(fifoPath, os.O_RDWR, 0)
-	if err != nil {
-		return fmt.Errorf("open exec fifo: %w", err)
-	}
-	defer fifo.Close()
 
 	var console *os.File
 	switch {
@@ -116,10 +127,14 @@ func (sp *spawner) run() error {
 		extra = append(extra, os.NewFile(uintptr(3+i), "preserved"))
 	}
 	n := len(extra)
-	extra = append(extra, child, fifo)
-	consoleFD := -1
+	extra = append(extra, child)
+	fifoFD, consoleFD := -1, -1
+	if fifo != nil {
+		fifoFD = 3 + len(extra)
+		extra = append(extra, fifo)
+	}
 	if console != nil {
-		consoleFD = 3 + n + 2
+		consoleFD = 3 + len(extra)
 		extra = append(extra, console)
 	}
 	self, err := os.Executable()
@@ -146,7 +161,7 @@ func (sp *spawner) run() error {
 		return err
 	}
 
-	boot, newMount, newUser := bootstrap(sp.spec)
+	boot, newMount, newUser := bootstrap(sp.spec, sp.execPid)
 	if _, err := parent.WriteString(boot); err != nil {
 		return fmt.Errorf("send bootstrap: %w", err)
 	}
@@ -180,11 +195,13 @@ func (sp *spawner) run() error {
 			if err != nil {
 				return fmt.Errorf("read init start time: %w", err)
 			}
-			sp.c.st.InitPid, sp.c.st.InitStart = msg.Pid, start
+			if sp.execPid == 0 {
+				sp.c.st.InitPid, sp.c.st.InitStart = msg.Pid, start
+			}
 			cfg := &initproc.Config{
 				ID: sp.c.ID, Spec: sp.spec, Rootfs: sp.c.st.Rootfs, Bundle: sp.c.st.Bundle, Pid: msg.Pid,
 				NoPivot: sp.o.NoPivot, NoNewKeyring: sp.o.NoNewKeyring, PreserveFDs: sp.o.PreserveFDs,
-				FifoFD: 3 + n + 1, ConsoleFD: consoleFD, NewMountNS: newMount, NewUserNS: newUser,
+				FifoFD: fifoFD, ConsoleFD: consoleFD, Exec: sp.execPid != 0, NewMountNS: newMount, NewUserNS: newUser,
 				Seccomp: sp.seccomp,
 				Hooks:   sp.spec.Hooks != nil && len(sp.spec.Hooks.Prestart)+len(sp.spec.Hooks.CreateRuntime) > 0,
 			}
@@ -227,6 +244,9 @@ func (sp *spawner) joinCgroup(pid int) error {
 	if err := m.Apply(pid); err != nil {
 		return fmt.Errorf("cgroup: %w", err)
 	}
+	if sp.execPid != 0 {
+		return nil
+	}
 	sp.c.st.CgroupPaths = m.Paths()
 	if r := effectiveResources(sp.spec); r != nil {
 		if err := m.Set(r); err != nil {
@@ -254,6 +274,13 @@ func (sp *spawner) passListener(fdInInit int) error {
 		Bundle: sp.c.st.Bundle, Annotations: sp.spec.Annotations,
 	}
 	return seccomp.SendListener(sp.seccomp.ListenerPath, fd, st, sp.seccomp.ListenerMetadata)
+}
+
+// procNSName is the /proc/<pid>/ns entry of each namespace type.
+var procNSName = map[specs.LinuxNamespaceType]string{
+	specs.PIDNamespace: "pid", specs.NetworkNamespace: "net", specs.MountNamespace: "mnt",
+	specs.IPCNamespace: "ipc", specs.UTSNamespace: "uts", specs.UserNamespace: "user",
+	specs.CgroupNamespace: "cgroup", specs.TimeNamespace: "time",
 }
 
 // hostHooks runs prestart and createRuntime hooks in the host namespaces,
@@ -300,7 +327,7 @@ func (sp *spawner) abort() {
 		var ws unix.WaitStatus
 		unix.Wait4(sp.initPid, &ws, 0, nil)
 	}
-	if sp.cg != nil {
+	if sp.cg != nil && sp.execPid == 0 {
 		sp.cg.Destroy()
 	}
 }

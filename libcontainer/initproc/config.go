@@ -18,10 +18,13 @@ type Config struct {
 	NoPivot      bool        `json:"no_pivot,omitempty"`
 	NoNewKeyring bool        `json:"no_new_keyring,omitempty"`
 	PreserveFDs  int         `json:"preserve_fds,omitempty"`
-	FifoFD       int         `json:"fifo_fd"`
-	ConsoleFD    int         `json:"console_fd"` // -1 when no terminal
-	NewMountNS   bool        `json:"new_mount_ns"`
-	NewUserNS    bool        `json:"new_user_ns"`
+	FifoFD       int         `json:"fifo_fd"` // -1 for exec
+	// Exec is a process joining a running container: no rootfs work, no
+	// start barrier.
+	Exec       bool `json:"exec,omitempty"`
+	ConsoleFD  int  `json:"console_fd"` // -1 when no terminal
+	NewMountNS bool `json:"new_mount_ns"`
+	NewUserNS  bool `json:"new_user_ns"`
 	// Hooks asks for a round trip to the host so it can run prestart and
 	// createRuntime hooks once the namespaces exist.
 	Hooks bool `json:"hooks,omitempty"`

@@ -43,8 +43,10 @@ func setupConsole(cfg *Config) error {
 			return fmt.Errorf("process.consoleSize: %w", err)
 		}
 	}
-	if err := rootfs.BindConsole(slave); err != nil {
-		return err
+	if !cfg.Exec {
+		if err := rootfs.BindConsole(slave); err != nil {
+			return err
+		}
 	}
 	rights := unix.UnixRights(int(master.Fd()))
 	name := []byte(slave.Name())

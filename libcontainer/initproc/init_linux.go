@@ -95,7 +95,7 @@ func setup(cfg *Config, dec *json.Decoder, enc *json.Encoder) (*prepared, error)
 			return nil, errors.New(reply.Msg)
 		}
 	}
-	if s.Hooks != nil && len(s.Hooks.CreateContainer) > 0 {
+	if !cfg.Exec && s.Hooks != nil && len(s.Hooks.CreateContainer) > 0 {
 		if err := hooks.Run("createContainer", s.Hooks.CreateContainer, hookState(cfg, specs.StateCreating)); err != nil {
 			return nil, err
 		}
@@ -116,30 +116,9 @@ func setup(cfg *Config, dec *json.Decoder, enc *json.Encoder) (*prepared, error)
 			return nil, err
 		}
 	}
-	// sysctls go in before /proc/sys is made read-only by Finish.
-	if err := rootfs.WriteSysctls(s.Linux.Sysctl); err != nil {
-		return nil, err
-	}
-	if cfg.NewMountNS {
-		if err := rootfs.Finish(s); err != nil {
+	if !cfg.Exec {
+		if err := setupContainer(cfg); err != nil {
 			return nil, err
-		}
-	}
-	if s.Hostname != "" {
-		if err := unix.Sethostname([]byte(s.Hostname)); err != nil {
-			return nil, fmt.Errorf("hostname: %w", err)
-		}
-	}
-	if s.Domainname != "" {
-		if err := unix.Setdomainname([]byte(s.Domainname)); err != nil {
-			return nil, fmt.Errorf("domainname: %w", err)
-		}
-	}
-	if !cfg.NoNewKeyring {
-		// A private session keyring, so the container cannot read the
-		// host's keys; ENOSYS/EPERM-less kernels just skip it.
-		if _, err := unix.KeyctlJoinSessionKeyring("_ses." + cfg.ID); err != nil && !errors.Is(err, unix.ENOSYS) {
-			return nil, fmt.Errorf("join session keyring: %w", err)
 		}
 	}
 	for _, r := range proc.Rlimits {
@@ -198,13 +177,56 @@ func setup(cfg *Config, dec *json.Decoder, enc *json.Encoder) (*prepared, error)
 	}
 	return &prepared{
 		path: path, args: proc.Args, env: env, spec: s,
-		fifo: os.NewFile(uintptr(cfg.FifoFD), "exec.fifo"),
+		fifo: fifoFile(cfg.FifoFD),
 	}, nil
 }
 
-// wait blocks until `start` writes to the exec fifo. The init opened the
+// setupContainer is what only the container's first process does: the
+// finishing rootfs work, sysctls, hostname and the session keyring.
+func setupContainer(cfg *Config) error {
+	s := cfg.Spec
+	// sysctls go in before /proc/sys is made read-only by Finish.
+	if err := rootfs.WriteSysctls(s.Linux.Sysctl); err != nil {
+		return err
+	}
+	if cfg.NewMountNS {
+		if err := rootfs.Finish(s); err != nil {
+			return err
+		}
+	}
+	if s.Hostname != "" {
+		if err := unix.Sethostname([]byte(s.Hostname)); err != nil {
+			return fmt.Errorf("hostname: %w", err)
+		}
+	}
+	if s.Domainname != "" {
+		if err := unix.Setdomainname([]byte(s.Domainname)); err != nil {
+			return fmt.Errorf("domainname: %w", err)
+		}
+	}
+	if !cfg.NoNewKeyring {
+		// A private session keyring, so the container cannot read the
+		// host's keys; ENOSYS/EPERM-less kernels just skip it.
+		if _, err := unix.KeyctlJoinSessionKeyring("_ses." + cfg.ID); err != nil && !errors.Is(err, unix.ENOSYS) {
+			return fmt.Errorf("join session keyring: %w", err)
+		}
+	}
+	return nil
+}
+
+func fifoFile(fd int) *os.File {
+	if fd < 0 {
+		return nil
+	}
+	return os.NewFile(uintptr(fd), "exec.fifo")
+}
+
+// wait blocks until `start` writes to the exec fifo (exec has none). The init opened the
 // fifo read-write, so reading blocks (rather than seeing EOF) until then.
 func (p *prepared) wait(cfg *Config) error {
+	if p.fifo == nil {
+		return nil
+	}
 	buf := make([]byte, 1)
 	for {
 		n, err := p.fifo.Read(buf)
