@@ -21,6 +21,7 @@ rc=0
 echo "### cgroups suite: guest cgroup v2 (vm-run default mode): fs2 driver, eBPF devices"
 "$vmrun" --timeout 600 -- /bin/sh -c '
 	rc=0
+	modprobe loop 2>/dev/null # block devices for the io.max check
 	./bin/cgroups.test -test.v -test.count=1 -test.run "$1" -test.skip Systemd || rc=1
 	./bin/cgroups-devices.test -test.v -test.count=1 -test.run "$1" || rc=1
 	exit $rc' sh "$run" || rc=1
