@@ -32,7 +32,8 @@
 //		OOMEvents(ctx context.Context) (<-chan struct{}, error)
 //		Path(controller string) string      // v1 controller dir ("" = unified dir of a hybrid host); v2: the dir
 //		Paths() map[string]string           // persist these; pass back as Config.Paths
-//		CgroupFD() (int, error)             // v2: create the dir, O_PATH fd for CLONE_INTO_CGROUP
+//		CgroupFD() (int, error)             // v2: create the dir, O_PATH fd for CLONE_INTO_CGROUP;
+//		                                    // systemd: only once the scope runs (exec); v1: error
 //	}
 //
 // # Drivers

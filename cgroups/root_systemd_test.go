@@ -102,6 +102,11 @@ func TestRootSystemdScope(t *testing.T) {
 	if got := c.line(t); got != "null-ok" {
 		t.Errorf("after allowing null: %q", got)
 	}
+	// exec: a second process joins the running scope.
+	c2 := startChild(t, m, "sleep 100")
+	if pids, err := m.Pids(); err != nil || !slices.Contains(pids, c2.cmd.Process.Pid) || !slices.Contains(pids, c.cmd.Process.Pid) {
+		t.Errorf("after joining: Pids = %v, %v", pids, err)
+	}
 	if err := m.Freeze(); err != nil {
 		t.Fatal(err)
 	}

@@ -18,6 +18,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/hako-runtime/hako/cgroups/fs2"
+	"github.com/hako-runtime/hako/cgroups/internal/common"
 )
 
 // Config is what the driver needs from cgroups.Config.
@@ -132,6 +133,11 @@ func (m *Manager) Apply(pid int) error {
 	if pid <= 0 {
 		return errors.New("systemd: a scope cannot be started without a process")
 	}
+	// A running scope (exec into the container): just join its cgroup,
+	// without touching the ancestors systemd manages.
+	if _, err := os.Stat(m.Path()); err == nil {
+		return common.WriteProc(m.Path(), pid)
+	}
 	c, err := m.dbus()
 	if err != nil {
 		return err
@@ -163,7 +169,7 @@ func (m *Manager) Apply(pid int) error {
 	if err != nil {
 		var de dbus.Error
 		if errors.As(err, &de) && de.Name == "org.freedesktop.systemd1.UnitExists" {
-			return m.Manager.Apply(pid)
+			return common.WriteProc(m.Path(), pid)
 		}
 		return fmt.Errorf("start unit %s: %w", m.unit, err)
 	}
