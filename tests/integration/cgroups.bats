@@ -148,11 +148,16 @@ sleeper() {
 		grep -q '"type":"oom"' "$TEST_DIR/events.out" && break
 		sleep 0.1
 	done
+	# --interval 1s: a stats line follows within a few seconds
+	for ((i = 0; i < 50; i++)); do
+		grep -q '"type":"stats"' "$TEST_DIR/events.out" && break
+		sleep 0.1
+	done
 	kill "$ev"
 	wait "$ev" || true
 	run cat "$TEST_DIR/events.out"
 	assert_contains '{"type":"oom","id":"'"$CID"'"'
-	# the streaming events also produced stats lines
+	# the stream also carries the periodic stats
 	assert_contains '"type":"stats"'
 	# failcnt recorded by the kernel
 	[ "$(cg_read memory memory.failcnt)" -gt 0 ]
@@ -232,6 +237,31 @@ sleeper() {
 	runtime delete "$CID"
 	assert_success
 	assert_nothing_left
+}
+
+@test "kill --all KILL of a paused container stops it" {
+	set_cmd 'sleep 1000 & sleep 1000 & echo ready; wait'
+	run_detached
+	assert_success
+	wait_output_contains "$CID" ready
+	runtime pause "$CID"
+	assert_success
+	runtime kill --all "$CID" KILL
+	assert_success
+	wait_for_status "$CID" stopped
+	[ -z "$(tagged_pids)" ] || fail "processes left: $(tagged_pids)"
+}
+
+@test "update of a paused container applies and it stays paused" {
+	sleeper
+	runtime pause "$CID"
+	assert_success
+	runtime update --pids-limit 33 --memory 96M "$CID"
+	assert_success
+	assert_cg pids pids.max 33
+	assert_cg memory memory.limit_in_bytes 100663296
+	[ "$(container_status "$CID")" = paused ]
+	assert_cg freezer freezer.state FROZEN
 }
 
 @test "delete --force of a paused container removes it and its cgroups" {
