@@ -41,7 +41,7 @@ func unitProp(t *testing.T, unit, name string) any {
 func TestRootSystemdScope(t *testing.T) {
 	needSystemd(t)
 	name := strings.TrimPrefix(randomPrefix(t), "hako-test-")
-	yes := "uint64 7"
+	timeout := "uint64 7"
 	res := &specs.LinuxResources{
 		Memory:  &specs.LinuxMemory{Limit: i64(64 << 20)},
 		CPU:     &specs.LinuxCPU{Shares: u64(512), Quota: i64(50000), Period: u64(100000), Burst: u64(1000)},
@@ -49,7 +49,7 @@ func TestRootSystemdScope(t *testing.T) {
 		Devices: deviceRules(false),
 	}
 	m := newManager(t, Config{Systemd: true, Path: "system.slice:hako-test:" + name, Resources: res,
-		Annotations: map[string]string{"org.systemd.property.TimeoutStopSec": yes}})
+		Annotations: map[string]string{"org.systemd.property.TimeoutStopSec": timeout}})
 	unit := "hako-test-" + name + ".scope"
 	if want := "/sys/fs/cgroup/system.slice/" + unit; m.Path("") != want {
 		t.Fatalf("path %q, want %q", m.Path(""), want)
@@ -101,6 +101,15 @@ func TestRootSystemdScope(t *testing.T) {
 	c.send(t, "check")
 	if got := c.line(t); got != "null-ok" {
 		t.Errorf("after allowing null: %q", got)
+	}
+	// checkBeforeUpdate refuses before systemd sees the limit.
+	check := true
+	err = m.Set(&specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: i64(4096), CheckBeforeUpdate: &check}})
+	if err == nil || !strings.Contains(err.Error(), "checkBeforeUpdate") {
+		t.Errorf("limit below usage: %v", err)
+	}
+	if got := unitProp(t, unit, "MemoryMax"); got != uint64(128<<20) {
+		t.Errorf("MemoryMax after a refused update = %v", got)
 	}
 	// exec: a second process joins the running scope.
 	c2 := startChild(t, m, "sleep 100")

@@ -123,14 +123,8 @@ func (m *Manager) Set(r *specs.LinuxResources) error {
 	if err != nil {
 		return err
 	}
-	if mem := r.Memory; mem != nil && mem.CheckBeforeUpdate != nil && *mem.CheckBeforeUpdate && mem.Limit != nil && *mem.Limit > 0 {
-		cur, err := common.ReadUint(m.dir, "memory.current")
-		if err != nil {
-			return fmt.Errorf("memory.checkBeforeUpdate: %w", err)
-		}
-		if uint64(*mem.Limit) < cur {
-			return fmt.Errorf("memory.limit: rejecting %d, below current usage %d (checkBeforeUpdate)", *mem.Limit, cur)
-		}
+	if err := m.CheckMemory(r); err != nil {
+		return err
 	}
 	if err := m.write(ws); err != nil {
 		return err
@@ -148,6 +142,23 @@ func (m *Manager) Set(r *specs.LinuxResources) error {
 		if err := devices.Attach(fd, e); err != nil {
 			return fmt.Errorf("devices: %w", err)
 		}
+	}
+	return nil
+}
+
+// CheckMemory implements memory.checkBeforeUpdate: a new limit below the
+// current usage is refused.
+func (m *Manager) CheckMemory(r *specs.LinuxResources) error {
+	mem := r.Memory
+	if mem == nil || mem.CheckBeforeUpdate == nil || !*mem.CheckBeforeUpdate || mem.Limit == nil || *mem.Limit <= 0 {
+		return nil
+	}
+	cur, err := common.ReadUint(m.dir, "memory.current")
+	if err != nil {
+		return fmt.Errorf("memory.checkBeforeUpdate: %w", err)
+	}
+	if uint64(*mem.Limit) < cur {
+		return fmt.Errorf("memory.limit: rejecting %d, below current usage %d (checkBeforeUpdate)", *mem.Limit, cur)
 	}
 	return nil
 }

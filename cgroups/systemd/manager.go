@@ -190,6 +190,10 @@ func (m *Manager) Set(r *specs.LinuxResources) error {
 	if err != nil {
 		return err
 	}
+	// Before systemd gets a lower MemoryMax.
+	if err := m.CheckMemory(r); err != nil {
+		return err
+	}
 	if len(props) > 0 {
 		c, err := m.dbus()
 		if err != nil {
