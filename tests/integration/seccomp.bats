@@ -160,6 +160,8 @@ MKDIR_EPERM='[{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errno
 		"args": [{"index": 0, "value": 1, "op": "SCMP_CMP_EQ"}, {"index": 1, "value": 10, "op": "SCMP_CMP_EQ"}]}]'
 	set_cmd 'trap "echo got-usr1" USR1; trap "echo got-usr2" USR2
 		sleep 100 & s=$!
+		# let the child exec sleep (it must not run the inherited trap)
+		while [ "$(cat /proc/$s/comm)" != sleep ]; do sleep 0.01; done
 		kill -USR1 1 2>&1; echo "usr1-to-1-rc=$?"
 		kill -USR2 1; echo "usr2-to-1-rc=$?"
 		kill -USR1 $s; echo "usr1-to-sleep-rc=$?"
