@@ -164,23 +164,111 @@ func (c *Container) Update(r *specs.LinuxResources) error {
 	if err != nil {
 		return err
 	}
-	if err := m.Set(r); err != nil {
-		return err
-	}
 	if c.st.Config.Linux.Resources == nil {
 		c.st.Config.Linux.Resources = &specs.LinuxResources{}
 	}
-	mergeResources(c.st.Config.Linux.Resources, r)
+	// Set does not merge: a flag like --memory-swap needs the stored
+	// memory limit beside it, so the touched sub-structs are merged field
+	// by field with what the container has and applied whole.
+	merged := *c.st.Config.Linux.Resources
+	mergeResources(&merged, r)
+	apply := &specs.LinuxResources{
+		Memory: pick(r.Memory != nil, merged.Memory), CPU: pick(r.CPU != nil, merged.CPU),
+		Pids: r.Pids, BlockIO: r.BlockIO, HugepageLimits: r.HugepageLimits, Network: r.Network,
+		Rdma: r.Rdma, Unified: r.Unified, Devices: r.Devices,
+	}
+	if apply.Devices != nil {
+		apply.Devices = effectiveResources(&specs.Spec{Linux: &specs.Linux{Resources: apply, Devices: c.st.Config.Linux.Devices}}).Devices
+	}
+	if err := m.Set(apply); err != nil {
+		return err
+	}
+	*c.st.Config.Linux.Resources = merged
 	return c.save()
+}
+
+func pick[T any](ok bool, v *T) *T {
+	if ok {
+		return v
+	}
+	return nil
+}
+
+// overlayMemory and overlayCPU copy the fields src sets over dst.
+func overlayMemory(dst *specs.LinuxMemory, src *specs.LinuxMemory) specs.LinuxMemory {
+	out := specs.LinuxMemory{}
+	if dst != nil {
+		out = *dst
+	}
+	set := func(d **int64, s *int64) {
+		if s != nil {
+			*d = s
+		}
+	}
+	set(&out.Limit, src.Limit)
+	set(&out.Reservation, src.Reservation)
+	set(&out.Swap, src.Swap)
+	set(&out.Kernel, src.Kernel)
+	set(&out.KernelTCP, src.KernelTCP)
+	if src.Swappiness != nil {
+		out.Swappiness = src.Swappiness
+	}
+	if src.DisableOOMKiller != nil {
+		out.DisableOOMKiller = src.DisableOOMKiller
+	}
+	if src.UseHierarchy != nil {
+		out.UseHierarchy = src.UseHierarchy
+	}
+	if src.CheckBeforeUpdate != nil {
+		out.CheckBeforeUpdate = src.CheckBeforeUpdate
+	}
+	return out
+}
+
+func overlayCPU(dst *specs.LinuxCPU, src *specs.LinuxCPU) specs.LinuxCPU {
+	out := specs.LinuxCPU{}
+	if dst != nil {
+		out = *dst
+	}
+	if src.Shares != nil {
+		out.Shares = src.Shares
+	}
+	if src.Quota != nil {
+		out.Quota = src.Quota
+	}
+	if src.Burst != nil {
+		out.Burst = src.Burst
+	}
+	if src.Period != nil {
+		out.Period = src.Period
+	}
+	if src.RealtimeRuntime != nil {
+		out.RealtimeRuntime = src.RealtimeRuntime
+	}
+	if src.RealtimePeriod != nil {
+		out.RealtimePeriod = src.RealtimePeriod
+	}
+	if src.Cpus != "" {
+		out.Cpus = src.Cpus
+	}
+	if src.Mems != "" {
+		out.Mems = src.Mems
+	}
+	if src.Idle != nil {
+		out.Idle = src.Idle
+	}
+	return out
 }
 
 // mergeResources copies every sub-struct r sets over dst.
 func mergeResources(dst, r *specs.LinuxResources) {
 	if r.Memory != nil {
-		dst.Memory = r.Memory
+		m := overlayMemory(dst.Memory, r.Memory)
+		dst.Memory = &m
 	}
 	if r.CPU != nil {
-		dst.CPU = r.CPU
+		c := overlayCPU(dst.CPU, r.CPU)
+		dst.CPU = &c
 	}
 	if r.Pids != nil {
 		dst.Pids = r.Pids

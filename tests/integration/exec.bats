@@ -1,0 +1,116 @@
+#!/usr/bin/env bats
+# exec: a new process joins a running container.
+
+load helpers
+
+start_sleeper() {
+	set_args sleep 600
+	run_detached
+	assert_success
+	wait_for_status "$CID" running
+}
+
+@test "exec joins every namespace of the container and its cgroup" {
+	update_config '.linux.namespaces += [{"type": "cgroup"}] | .hostname = "exec-host"'
+	start_sleeper
+	local init
+	init=$(container_pid "$CID")
+	runtime exec "$CID" sh -c 'hostname; echo pid=$$; for n in net mnt ipc uts pid cgroup; do readlink /proc/self/ns/$n; done'
+	assert_success
+	assert_contains "exec-host"
+	# pid 1 is the init, so the exec'd process has another pid in the namespace.
+	[[ "$output" != *"pid=1"* ]] || fail "exec'd process is pid 1: $output"
+	for ns in net mnt ipc uts pid cgroup; do
+		assert_contains "$(readlink /proc/$init/ns/$ns)"
+	done
+	# Same cgroups as the init, seen from the host (inside, the cgroup
+	# namespace shows "/" for both).
+	# Detached: its stdio stays open, so not through bats' run.
+	runtime_bg "$TEST_DIR/exec.out" exec -d --pid-file "$TEST_DIR/exec.pid" "$CID" sleep 300
+	assert_success
+	[ "$(cat /proc/$(cat "$TEST_DIR/exec.pid")/cgroup)" = "$(cat /proc/$init/cgroup)" ] ||
+		fail "exec'd process is in other cgroups: $(cat /proc/$(cat "$TEST_DIR/exec.pid")/cgroup)"
+}
+
+@test "exec passes the exit status and stdin through" {
+	start_sleeper
+	runtime exec "$CID" sh -c 'exit 7'
+	assert_status 7
+	run bash -c "echo piped | env $TAG_VAR=$TAG $RUNTIME --root $ROOT exec $CID cat"
+	assert_success
+	assert_output "piped"
+}
+
+@test "exec with --user, --cwd, --env and --additional-gids" {
+	start_sleeper
+	runtime exec -u 1000:1000 -g 100 --cwd /tmp -e FOO=bar "$CID" sh -c 'id -u; id -g; id -G; pwd; echo $FOO'
+	assert_success
+	assert_output "$(printf '1000\n1000\n1000 100\n/tmp\nbar')"
+}
+
+@test "exec --process takes a full OCI process JSON" {
+	start_sleeper
+	cat >"$TEST_DIR/process.json" <<-'JSON'
+	{"args": ["sh", "-c", "echo $X; pwd; id -u"], "cwd": "/etc", "env": ["X=from-json", "PATH=/bin"], "user": {"uid": 65534, "gid": 65534}}
+	JSON
+	runtime exec --process "$TEST_DIR/process.json" "$CID"
+	assert_success
+	assert_output "$(printf 'from-json\n/etc\n65534')"
+}
+
+@test "exec --detach --pid-file leaves the process running in the container" {
+	start_sleeper
+	# Detached: its stdio stays open, so not through bats' run.
+	runtime_bg "$TEST_DIR/exec.out" exec -d --pid-file "$TEST_DIR/exec.pid" "$CID" sleep 300
+	assert_success
+	local pid
+	pid=$(cat "$TEST_DIR/exec.pid")
+	[ -d "/proc/$pid" ] || fail "exec'd process $pid is not running"
+	[ "$(readlink /proc/$pid/ns/pid)" = "$(readlink /proc/$(container_pid "$CID")/ns/pid)" ] || fail "not in the container's pid namespace"
+}
+
+@test "exec gets the container's capabilities and no_new_privs by default, --cap adds" {
+	start_sleeper
+	runtime exec "$CID" grep -E '^(CapEff|NoNewPrivs)' /proc/self/status
+	assert_success
+	assert_contains "CapEff:	0000000020000420"
+	runtime exec --cap CAP_SYS_ADMIN "$CID" grep CapEff /proc/self/status
+	assert_success
+	assert_contains "CapEff:	0000000020200420"
+}
+
+@test "exec of a missing executable fails with runc's text" {
+	start_sleeper
+	runtime exec "$CID" nosuchcommand
+	assert_failure
+	assert_contains "executable file not found in \$PATH"
+}
+
+@test "exec into a stopped or missing container fails" {
+	set_args true
+	create_ctr
+	assert_success
+	runtime start "$CID"
+	assert_success
+	wait_for_status "$CID" stopped
+	runtime exec "$CID" true
+	assert_failure
+	assert_contains "stopped"
+	runtime exec nosuch-ctr true
+	assert_failure
+	assert_contains "does not exist"
+}
+
+@test "exec into a paused container needs --ignore-paused" {
+	[ "$RUNTIME_NAME" = hako ] || skip "error text differs between runtimes"
+	start_sleeper
+	runtime pause "$CID"
+	assert_success
+	runtime exec "$CID" true
+	assert_failure
+	assert_contains "paused"
+	runtime resume "$CID"
+	assert_success
+	runtime exec "$CID" true
+	assert_success
+}
