@@ -45,6 +45,22 @@ report() {
 }
 report run "$work/run.json" | column -t -s $'\t'
 
+# exec of /bin/true into a running container: the health-check hot path.
+jq '.process.args = ["sleep", "3600"]' "$work/bundle/config.json" >"$work/sleeper.json"
+mkdir -p "$work/sleeper" && cp "$work/sleeper.json" "$work/sleeper/config.json" && ln -s "$work/bundle/rootfs" "$work/sleeper/rootfs"
+ecmds=()
+for rt in "${names[@]}"; do
+	bin=$(rtbin $rt)
+	"$bin" --root "$work/root-$rt" run -d -b "$work/sleeper" "exec-$rt" </dev/null >/dev/null 2>&1 || continue
+	ecmds+=("$bin --root $work/root-$rt exec exec-$rt /bin/true")
+done
+echo "== exec /bin/true into a running container"
+hyperfine -N --warmup 5 --runs "$runs" --export-json "$work/exec.json" "${ecmds[@]}" >/dev/null
+report exec "$work/exec.json" | column -t -s $'\t'
+for rt in "${names[@]}"; do
+	"$(rtbin $rt)" --root "$work/root-$rt" delete -f "exec-$rt" >/dev/null 2>&1 || true
+done
+
 # Peak RSS of the process that waits between create and start (runc init,
 # crun's init, hako init) is what a node pays per created container.
 echo "== memory of a created container's waiting init (RSS, KiB)"
