@@ -8,20 +8,11 @@ import (
 )
 
 func init() {
-	verbs["state"] = verb{"print the state of a container as JSON", runState}
-}
-
-func runState(g *global, args []string) error {
-	pos, err := parseArgs(newFlags("state", "<container-id>"), args, 1, 1)
-	if err != nil {
-		return err
-	}
-	c, err := libcontainer.Load(g.root, pos[0])
-	if err != nil {
-		return err
-	}
-	defer c.Unlock()
-	enc := json.NewEncoder(os.Stdout)
-	enc.SetIndent("", "  ")
-	return enc.Encode(c.State())
+	verbs["state"] = verb{"print the state of a container as JSON", func(g *global, args []string) error {
+		return withContainer(g, "state", args, func(c *libcontainer.Container) error {
+			enc := json.NewEncoder(os.Stdout)
+			enc.SetIndent("", "  ")
+			return enc.Encode(c.State())
+		})
+	}}
 }
