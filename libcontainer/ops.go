@@ -92,7 +92,14 @@ func (c *Container) Kill(sig unix.Signal, all bool) error {
 			return err
 		}
 	}
-	return c.Signal(sig, all)
+	if err := c.Signal(sig, all); err != nil {
+		return err
+	}
+	// A frozen task only dies once thawed (cgroup v1 freezer).
+	if sig == unix.SIGKILL && c.Status == Paused {
+		c.thaw()
+	}
+	return nil
 }
 
 // waitExit waits until the init is gone (a pidfd turns readable when the

@@ -228,7 +228,7 @@ sleeper() {
 }
 
 @test "kill KILL of a paused container stops it" {
-	skip "hako bug: kill KILL (without --all) of a paused container on cgroup v1 does not thaw it; the init stays frozen in D state and status stays paused"
+	: # fixed
 	sleeper
 	runtime pause "$CID"
 	assert_success
