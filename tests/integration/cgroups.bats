@@ -228,7 +228,6 @@ sleeper() {
 }
 
 @test "kill KILL of a paused container stops it" {
-	: # fixed
 	sleeper
 	runtime pause "$CID"
 	assert_success
