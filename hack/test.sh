@@ -5,19 +5,21 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 log=$(mktemp -d /tmp/hako-test.XXXXXX)
 trap 'rm -rf "$log"' EXIT
-pass=0 fail=0 rc=0
+pass=0 fail=0 skip=0 rc=0
 
 count_go() { # go test -v output: top-level and subtests alike
-	local p f
+	local p f s
 	p=$(grep -cE '^\s*--- PASS' "$1")
 	f=$(grep -cE '^\s*--- FAIL' "$1")
-	pass=$((pass + p)) fail=$((fail + f))
+	s=$(grep -cE '^\s*--- SKIP' "$1")
+	pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + s))
 }
 count_tap() {
-	local p f
-	p=$(grep -cE '^ok ' "$1")
+	local p f s
+	s=$(grep -cE '^ok .*# skip' "$1")
+	p=$(($(grep -cE '^ok ' "$1") - s))
 	f=$(grep -cE '^not ok ' "$1")
-	pass=$((pass + p)) fail=$((fail + f))
+	pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + s))
 }
 
 echo "== go vet and gofmt"
@@ -48,5 +50,5 @@ for vm in tests/vm/*.sh; do
 done
 
 [ "$fail" -eq 0 ] || rc=1
-echo "$pass passed, $fail failed"
+echo "$pass passed, $fail failed, $skip skipped"
 exit $rc
