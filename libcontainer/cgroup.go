@@ -79,26 +79,19 @@ func (c *Container) signalAll(sig unix.Signal) error {
 }
 
 // Pause and Resume freeze and thaw the container's cgroup.
-func (c *Container) Pause() error {
-	if err := c.Require(OpPause); err != nil {
-		return err
-	}
-	m, err := c.cgroup()
-	if err != nil {
-		return err
-	}
-	return m.Freeze()
-}
+func (c *Container) Pause() error { return c.withCgroup(OpPause, cgroups.Manager.Freeze) }
 
-func (c *Container) Resume() error {
-	if err := c.Require(OpResume); err != nil {
+func (c *Container) Resume() error { return c.withCgroup(OpResume, cgroups.Manager.Thaw) }
+
+func (c *Container) withCgroup(op Op, fn func(cgroups.Manager) error) error {
+	if err := c.Require(op); err != nil {
 		return err
 	}
 	m, err := c.cgroup()
 	if err != nil {
 		return err
 	}
-	return m.Thaw()
+	return fn(m)
 }
 
 func devRule(t string, major, minor int64, access string) specs.LinuxDeviceCgroup {
