@@ -66,70 +66,12 @@ func runExec(g *global, args []string) error {
 	if err != nil {
 		return err
 	}
-	var p *specs.Process
-	if procFile != "" {
-		b, err := os.ReadFile(procFile)
-		if err != nil {
-			c.Unlock()
-			return fmt.Errorf("--process: %w", err)
-		}
-		p = &specs.Process{}
-		if err := json.Unmarshal(b, p); err != nil {
-			c.Unlock()
-			return fmt.Errorf("--process: parse %s: %w", procFile, err)
-		}
-	} else {
-		if len(rest) < 2 {
-			c.Unlock()
-			return errors.New("exec: command expected after the container id")
-		}
-		base := *c.Config().Process
-		p = &base
-		p.Args = rest[1:]
-		p.Terminal = tty
-		p.Env = append(append([]string{}, base.Env...), env...)
-		if cwd != "" {
-			p.Cwd = cwd
-		}
-		if user != "" {
-			u, gs, _ := strings.Cut(user, ":")
-			uid, err := strconv.ParseUint(u, 10, 32)
-			if err != nil {
-				c.Unlock()
-				return fmt.Errorf("--user: invalid uid %q", u)
-			}
-			p.User.UID = uint32(uid)
-			if gs != "" {
-				gid, err := strconv.ParseUint(gs, 10, 32)
-				if err != nil {
-					c.Unlock()
-					return fmt.Errorf("--user: invalid gid %q", gs)
-				}
-				p.User.GID = uint32(gid)
-			}
-		}
-		for _, gstr := range gids {
-			gid, err := strconv.ParseUint(gstr, 10, 32)
-			if err != nil {
-				c.Unlock()
-				return fmt.Errorf("--additional-gids: invalid gid %q", gstr)
-			}
-			p.User.AdditionalGids = append(p.User.AdditionalGids, uint32(gid))
-		}
-		if len(capsAdd) > 0 {
-			cp := specs.LinuxCapabilities{}
-			if base.Capabilities != nil {
-				cp = *base.Capabilities
-			}
-			cp.Bounding = append(append([]string{}, cp.Bounding...), capsAdd...)
-			cp.Effective = append(append([]string{}, cp.Effective...), capsAdd...)
-			cp.Permitted = append(append([]string{}, cp.Permitted...), capsAdd...)
-			p.Capabilities = &cp
-		}
-		if nnp {
-			p.NoNewPrivileges = true
-		}
-		p.ApparmorProfile, p.SelinuxLabel = apparmor, label
+	f := execFlags{procFile: procFile, cwd: cwd, user: user, apparmor: apparmor, label: label,
+		tty: tty, nnp: nnp, env: env, gids: gids, caps: capsAdd, args: rest[1:]}
+	p, err := f.process(c.Config().Process)
+	if err != nil {
+		c.Unlock()
+		return err
 	}
 	o := &libcontainer.ExecOpts{Process: p, ConsoleSocket: consoleSocket, PidFile: pidFile, PreserveFDs: preserve, IgnorePaused: ignorePaused}
 	var sigs chan os.Signal
@@ -158,4 +100,79 @@ func runExec(g *global, args []string) error {
 		}
 	}
 	return &exitError{code: waitInit(pid, sigs, proxy)}
+}
+
+// execFlags are the exec options that shape the process.
+type execFlags struct {
+	procFile, cwd, user, apparmor, label string
+	tty, nnp                             bool
+	env, gids, caps                      listFlag
+	args                                 []string
+}
+
+// process is the --process JSON as given, or the container's own process
+// with the command-line overrides (runc's rules).
+func (f *execFlags) process(base *specs.Process) (*specs.Process, error) {
+	if f.procFile != "" {
+		b, err := os.ReadFile(f.procFile)
+		if err != nil {
+			return nil, fmt.Errorf("--process: %w", err)
+		}
+		p := &specs.Process{}
+		if err := json.Unmarshal(b, p); err != nil {
+			return nil, fmt.Errorf("--process: parse %s: %w", f.procFile, err)
+		}
+		return p, nil
+	}
+	if len(f.args) == 0 {
+		return nil, errors.New("exec: command expected after the container id")
+	}
+	p := *base
+	p.Args = f.args
+	p.Terminal = f.tty
+	p.Env = append(append([]string{}, base.Env...), f.env...)
+	if f.cwd != "" {
+		p.Cwd = f.cwd
+	}
+	if f.user != "" {
+		u, g, hasGid := strings.Cut(f.user, ":")
+		uid, err := parseID("--user", u)
+		if err != nil {
+			return nil, err
+		}
+		p.User.UID = uid
+		if hasGid {
+			if p.User.GID, err = parseID("--user", g); err != nil {
+				return nil, err
+			}
+		}
+	}
+	p.User.AdditionalGids = append([]uint32{}, p.User.AdditionalGids...)
+	for _, g := range f.gids {
+		gid, err := parseID("--additional-gids", g)
+		if err != nil {
+			return nil, err
+		}
+		p.User.AdditionalGids = append(p.User.AdditionalGids, gid)
+	}
+	if len(f.caps) > 0 {
+		cp := specs.LinuxCapabilities{}
+		if base.Capabilities != nil {
+			cp = *base.Capabilities
+		}
+		add := func(l []string) []string { return append(append([]string{}, l...), f.caps...) }
+		cp.Bounding, cp.Effective, cp.Permitted = add(cp.Bounding), add(cp.Effective), add(cp.Permitted)
+		p.Capabilities = &cp
+	}
+	p.NoNewPrivileges = p.NoNewPrivileges || f.nnp
+	p.ApparmorProfile, p.SelinuxLabel = f.apparmor, f.label
+	return &p, nil
+}
+
+func parseID(flag, s string) (uint32, error) {
+	v, err := strconv.ParseUint(s, 10, 32)
+	if err != nil {
+		return 0, fmt.Errorf("%s: invalid id %q", flag, s)
+	}
+	return uint32(v), nil
 }

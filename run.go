@@ -53,9 +53,11 @@ func runRun(g *global, args []string) error {
 	defer signal.Stop(sigs)
 
 	var tty *ttyProxy
+	if o.Spec, err = libcontainer.LoadSpec(o.Bundle); err != nil {
+		return err
+	}
 	if o.ConsoleSocket == "" {
-		spec, err := libcontainer.LoadSpec(o.Bundle)
-		if err == nil && spec.Process != nil && spec.Process.Terminal {
+		if spec := o.Spec; spec.Process != nil && spec.Process.Terminal {
 			if tty, err = newTTYProxy(); err != nil {
 				return err
 			}

@@ -1,6 +1,7 @@
 package libcontainer
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -71,9 +72,6 @@ func (c *Container) signalAll(sig unix.Signal) error {
 	m, err := c.cgroup()
 	if err != nil {
 		return err
-	}
-	if c.Status == Paused && sig == unix.SIGKILL {
-		defer m.Thaw()
 	}
 	return m.Kill(sig)
 }
@@ -187,81 +185,28 @@ func pick[T any](ok bool, v *T) *T {
 	return nil
 }
 
-// overlayMemory and overlayCPU copy the fields src sets over dst.
-func overlayMemory(dst *specs.LinuxMemory, src *specs.LinuxMemory) specs.LinuxMemory {
-	out := specs.LinuxMemory{}
+// overlay returns dst with every field src sets copied over it. The spec's
+// resource structs mark unset fields with nil/omitempty, so a JSON round
+// trip of src onto a copy of dst is exactly a field-level merge.
+func overlay[T any](dst, src *T) *T {
+	var out T
 	if dst != nil {
 		out = *dst
 	}
-	set := func(d **int64, s *int64) {
-		if s != nil {
-			*d = s
-		}
+	if b, err := json.Marshal(src); err == nil {
+		_ = json.Unmarshal(b, &out)
 	}
-	set(&out.Limit, src.Limit)
-	set(&out.Reservation, src.Reservation)
-	set(&out.Swap, src.Swap)
-	set(&out.Kernel, src.Kernel)
-	set(&out.KernelTCP, src.KernelTCP)
-	if src.Swappiness != nil {
-		out.Swappiness = src.Swappiness
-	}
-	if src.DisableOOMKiller != nil {
-		out.DisableOOMKiller = src.DisableOOMKiller
-	}
-	if src.UseHierarchy != nil {
-		out.UseHierarchy = src.UseHierarchy
-	}
-	if src.CheckBeforeUpdate != nil {
-		out.CheckBeforeUpdate = src.CheckBeforeUpdate
-	}
-	return out
+	return &out
 }
 
-func overlayCPU(dst *specs.LinuxCPU, src *specs.LinuxCPU) specs.LinuxCPU {
-	out := specs.LinuxCPU{}
-	if dst != nil {
-		out = *dst
-	}
-	if src.Shares != nil {
-		out.Shares = src.Shares
-	}
-	if src.Quota != nil {
-		out.Quota = src.Quota
-	}
-	if src.Burst != nil {
-		out.Burst = src.Burst
-	}
-	if src.Period != nil {
-		out.Period = src.Period
-	}
-	if src.RealtimeRuntime != nil {
-		out.RealtimeRuntime = src.RealtimeRuntime
-	}
-	if src.RealtimePeriod != nil {
-		out.RealtimePeriod = src.RealtimePeriod
-	}
-	if src.Cpus != "" {
-		out.Cpus = src.Cpus
-	}
-	if src.Mems != "" {
-		out.Mems = src.Mems
-	}
-	if src.Idle != nil {
-		out.Idle = src.Idle
-	}
-	return out
-}
-
-// mergeResources copies every sub-struct r sets over dst.
+// mergeResources copies every sub-struct r sets over dst, field by field
+// for memory and cpu (update flags set single fields).
 func mergeResources(dst, r *specs.LinuxResources) {
 	if r.Memory != nil {
-		m := overlayMemory(dst.Memory, r.Memory)
-		dst.Memory = &m
+		dst.Memory = overlay(dst.Memory, r.Memory)
 	}
 	if r.CPU != nil {
-		c := overlayCPU(dst.CPU, r.CPU)
-		dst.CPU = &c
+		dst.CPU = overlay(dst.CPU, r.CPU)
 	}
 	if r.Pids != nil {
 		dst.Pids = r.Pids

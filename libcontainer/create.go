@@ -13,7 +13,6 @@ import (
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
-	"golang.org/x/sys/unix"
 
 	"github.com/hako-runtime/hako/libcontainer/logs"
 	"github.com/hako-runtime/hako/libcontainer/validate"
@@ -36,6 +35,9 @@ type CreateOpts struct {
 	// Foreground keeps the init as this process's child (for `run`).
 	Foreground bool
 	Log        *logs.Logger
+	// Spec, when set, is the already parsed config.json of Bundle (run
+	// reads it once to learn about the terminal).
+	Spec *specs.Spec
 }
 
 // LoadSpec reads bundle/config.json; a syntax error names line and column.
@@ -83,9 +85,11 @@ func Create(o *CreateOpts) (c *Container, err error) {
 		return nil, err
 	}
 	o.Log.Debugf("creating container %s from bundle %s", o.ID, bundle)
-	spec, err := LoadSpec(bundle)
-	if err != nil {
-		return nil, err
+	spec := o.Spec
+	if spec == nil {
+		if spec, err = LoadSpec(bundle); err != nil {
+			return nil, err
+		}
 	}
 	if err := validate.Spec(spec); err != nil {
 		return nil, err
@@ -187,5 +191,3 @@ func mapsFor(m []specs.LinuxIDMapping) []byte {
 	}
 	return []byte(b.String())
 }
-
-var _ = unix.Getpid

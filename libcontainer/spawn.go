@@ -185,6 +185,15 @@ func (sp *spawner) run() error {
 			}
 		case initproc.MsgPid:
 			sp.initPid = msg.Pid
+			// Written by the host through its own /proc: an exec'd process
+			// would otherwise go through the container's /proc, which the
+			// container can over-mount (CVE-2025-52881 class).
+			if adj := sp.spec.Process.OOMScoreAdj; adj != nil {
+				p := fmt.Sprintf("/proc/%d/oom_score_adj", msg.Pid)
+				if err := os.WriteFile(p, []byte(strconv.Itoa(*adj)), 0); err != nil {
+					return fmt.Errorf("process.oomScoreAdj: %w", err)
+				}
+			}
 			if msg.Pid != stage0 {
 				// nsenter forked the init and exits: reap it.
 				if err := sp.cmd.Wait(); err != nil {

@@ -26,9 +26,6 @@ var names = [...]string{
 	"CAP_CHECKPOINT_RESTORE",
 }
 
-// Names returns every capability hako knows, in number order.
-func Names() []string { return append([]string(nil), names[:]...) }
-
 // Number returns the number of a capability name ("CAP_X" or "x", any case).
 func Number(name string) (int, bool) {
 	n := strings.ToUpper(name)

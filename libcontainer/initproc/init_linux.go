@@ -73,11 +73,6 @@ func setup(cfg *Config, dec *json.Decoder, enc *json.Encoder) (*prepared, error)
 	if _, err := unix.Setsid(); err != nil {
 		return nil, fmt.Errorf("setsid: %w", err)
 	}
-	if proc.OOMScoreAdj != nil {
-		if err := os.WriteFile("/proc/self/oom_score_adj", []byte(strconv.Itoa(*proc.OOMScoreAdj)), 0); err != nil {
-			return nil, fmt.Errorf("process.oomScoreAdj: %w", err)
-		}
-	}
 	if cfg.NewMountNS {
 		if err := rootfs.Prepare(s, cfg.Rootfs, cfg.NewUserNS); err != nil {
 			return nil, err

@@ -100,21 +100,6 @@ var recOpts = map[string]recOpt{
 	"rsymfollow":     {true, unix.MOUNT_ATTR_NOSYMFOLLOW},
 }
 
-// OptionNames lists every option hako interprets itself (for `features`).
-func OptionNames() []string {
-	var out []string
-	for k := range flagOpts {
-		out = append(out, k)
-	}
-	for k := range propOpts {
-		out = append(out, k)
-	}
-	for k := range recOpts {
-		out = append(out, k)
-	}
-	return append(out, "idmap", "ridmap", "tmpcopyup")
-}
-
 // ParseOptions splits a mount's options into flags, propagation, recursive
 // attributes and data. Later options win over earlier ones, as in mount(8).
 func ParseOptions(opts []string) Options {
