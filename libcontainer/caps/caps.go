@@ -69,3 +69,9 @@ var lastCap = sync.OnceValue(func() int {
 
 // Last is the highest capability the running kernel knows.
 func Last() int { return lastCap() }
+
+// Names lists the capabilities both hako and the running kernel know.
+func Names() []string {
+	n := min(Last()+1, len(names))
+	return append([]string(nil), names[:n]...)
+}

@@ -3,6 +3,7 @@ package rootfs
 import (
 	"fmt"
 	"path"
+	"sort"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -123,6 +124,17 @@ func ParseOptions(opts []string) Options {
 			continue
 		}
 		if r, ok := recOpts[opt]; ok {
+			if r.attr&unix.MOUNT_ATTR__ATIME == r.attr {
+				// The atime attributes are one mode, not bits: the kernel
+				// wants all of MOUNT_ATTR__ATIME cleared and at most one mode
+				// set; clearing a mode goes back to the default (relatime).
+				o.RecClr |= unix.MOUNT_ATTR__ATIME
+				o.RecSet &^= unix.MOUNT_ATTR__ATIME
+				if !r.clear {
+					o.RecSet |= r.attr
+				}
+				continue
+			}
 			if r.clear {
 				o.RecClr |= r.attr
 				o.RecSet &^= r.attr
@@ -194,6 +206,11 @@ func Check(i int, m *specs.Mount) error {
 	if o.Idmap && !bind {
 		return fmt.Errorf("%s.options: idmap is only supported on bind mounts", field)
 	}
+	// Refused here, before anything is spawned, and reported disabled by
+	// `hako features` (mountExtensions.idmap).
+	if o.Idmap || len(m.UIDMappings) > 0 || len(m.GIDMappings) > 0 {
+		return fmt.Errorf("%s.options: idmapped mounts are not supported by hako yet", field)
+	}
 	if o.CopyUp {
 		return fmt.Errorf("%s.options: tmpcopyup is not supported by hako yet", field)
 	}
@@ -212,4 +229,22 @@ func NeedsDevSetup(s *specs.Spec) bool {
 		}
 	}
 	return true
+}
+
+// OptionNames lists every mount option hako interprets itself (flags,
+// propagation, recursive attributes), sorted, for `hako features`;
+// anything else is passed to the filesystem as data.
+func OptionNames() []string {
+	out := make([]string, 0, len(flagOpts)+len(propOpts)+len(recOpts))
+	for k := range flagOpts {
+		out = append(out, k)
+	}
+	for k := range propOpts {
+		out = append(out, k)
+	}
+	for k := range recOpts {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }

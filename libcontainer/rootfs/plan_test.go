@@ -20,6 +20,10 @@ func TestParseOptions(t *testing.T) {
 		{[]string{"rbind", "rprivate"}, Options{Flags: unix.MS_BIND | unix.MS_REC, Recursive: true, Propagation: []uintptr{unix.MS_PRIVATE | unix.MS_REC}}},
 		{[]string{"rro", "rnosuid"}, Options{RecSet: unix.MOUNT_ATTR_RDONLY | unix.MOUNT_ATTR_NOSUID}},
 		{[]string{"rro", "rrw"}, Options{RecClr: unix.MOUNT_ATTR_RDONLY}},
+		// atime attributes are a mode: all of __ATIME cleared, one mode set.
+		{[]string{"rnoatime"}, Options{RecSet: unix.MOUNT_ATTR_NOATIME, RecClr: unix.MOUNT_ATTR__ATIME}},
+		{[]string{"rnoatime", "rstrictatime"}, Options{RecSet: unix.MOUNT_ATTR_STRICTATIME, RecClr: unix.MOUNT_ATTR__ATIME}},
+		{[]string{"rnoatime", "ratime", "rnosuid"}, Options{RecSet: unix.MOUNT_ATTR_NOSUID, RecClr: unix.MOUNT_ATTR__ATIME}},
 		{[]string{"mode=755", "size=65536k"}, Options{Data: []string{"mode=755", "size=65536k"}}},
 		{[]string{"newinstance", "ptmxmode=0666", "gid=5"}, Options{Data: []string{"newinstance", "ptmxmode=0666", "gid=5"}}},
 		{[]string{"ridmap"}, Options{Idmap: true, Recursive: true}},

@@ -255,6 +255,9 @@ func linux(s *specs.Spec) error {
 	if l.Personality != nil {
 		return errors.New("linux.personality: not supported by hako yet")
 	}
+	if l.MemoryPolicy != nil {
+		return errors.New("linux.memoryPolicy: not supported by hako yet")
+	}
 	if l.NetDevices != nil {
 		return errors.New("linux.netDevices: not supported by hako yet")
 	}
