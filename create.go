@@ -2,6 +2,8 @@ package main
 
 import (
 	"flag"
+	"os"
+	"strconv"
 
 	"github.com/hako-runtime/hako/libcontainer"
 )
@@ -18,6 +20,19 @@ func createFlags(fs *flag.FlagSet, o *libcontainer.CreateOpts) {
 	fs.BoolVar(&o.NoPivot, "no-pivot", false, "use MS_MOVE+chroot instead of pivot_root")
 	fs.BoolVar(&o.NoNewKeyring, "no-new-keyring", false, "keep the caller's session keyring")
 	fs.IntVar(&o.PreserveFDs, "preserve-fds", 0, "pass N extra fds (from 3) to the container")
+	fs.StringVar(&o.PidfdSocket, "pidfd-socket", "", "unix socket to send a pidfd of the container process to")
+}
+
+// activationOpts takes what the caller's environment asks for: an
+// sd_notify socket to proxy, and socket-activation fds addressed to this
+// very process (LISTEN_PID), which the container inherits.
+func activationOpts(o *libcontainer.CreateOpts) {
+	o.NotifySocket = os.Getenv("NOTIFY_SOCKET")
+	if os.Getenv("LISTEN_PID") == strconv.Itoa(os.Getpid()) {
+		if n, err := strconv.Atoi(os.Getenv("LISTEN_FDS")); err == nil && n > 0 {
+			o.ListenFDs = n
+		}
+	}
 }
 
 func runCreate(g *global, args []string) error {
@@ -29,6 +44,7 @@ func runCreate(g *global, args []string) error {
 		return err
 	}
 	o.ID = pos[0]
+	activationOpts(o)
 	c, err := libcontainer.Create(o)
 	if err != nil {
 		return err

@@ -27,10 +27,10 @@ func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
 func runExec(g *global, args []string) error {
 	fs := newFlags("exec", "<container-id> <command> [args...]")
 	var (
-		procFile, cwd, user, consoleSocket, pidFile, apparmor, label, cgroup, pidfdSocket string
-		tty, detach, nnp, ignorePaused                                                    bool
-		env, gids, capsAdd                                                                listFlag
-		preserve                                                                          int
+		procFile, cwd, user, consoleSocket, pidFile, apparmor, label, pidfdSocket string
+		tty, detach, nnp, ignorePaused                                            bool
+		env, gids, capsAdd, cgroups                                               listFlag
+		preserve                                                                  int
 	)
 	stringFlag(fs, &procFile, []string{"process", "p"}, "", "path to a process.json (OCI process)")
 	fs.StringVar(&cwd, "cwd", "", "working directory in the container")
@@ -47,7 +47,7 @@ func runExec(g *global, args []string) error {
 	fs.BoolVar(&nnp, "no-new-privs", false, "set no_new_privs")
 	fs.StringVar(&apparmor, "apparmor", "", "AppArmor profile")
 	fs.StringVar(&label, "process-label", "", "SELinux label")
-	fs.StringVar(&cgroup, "cgroup", "", "sub-cgroup to join")
+	fs.Var(&cgroups, "cgroup", "[controller[,controller...]:]path of an existing sub-cgroup to run in (repeatable)")
 	fs.StringVar(&pidfdSocket, "pidfd-socket", "", "unix socket to send a pidfd of the process to")
 	fs.BoolVar(&ignorePaused, "ignore-paused", false, "exec even if the container is paused")
 	fs.IntVar(&preserve, "preserve-fds", 0, "pass N extra fds (from 3)")
@@ -59,8 +59,9 @@ func runExec(g *global, args []string) error {
 	if len(rest) < 1 {
 		return errors.New("exec: container id expected")
 	}
-	if cgroup != "" || pidfdSocket != "" {
-		return errors.New("exec: --cgroup and --pidfd-socket are not supported by hako yet")
+	sub, err := parseSubCgroups(cgroups)
+	if err != nil {
+		return err
 	}
 	c, err := libcontainer.Load(g.root, rest[0])
 	if err != nil {
@@ -73,7 +74,8 @@ func runExec(g *global, args []string) error {
 		c.Unlock()
 		return err
 	}
-	o := &libcontainer.ExecOpts{Process: p, ConsoleSocket: consoleSocket, PidFile: pidFile, PreserveFDs: preserve, IgnorePaused: ignorePaused}
+	o := &libcontainer.ExecOpts{Process: p, ConsoleSocket: consoleSocket, PidFile: pidFile, PreserveFDs: preserve,
+		IgnorePaused: ignorePaused, PidfdSocket: pidfdSocket, SubCgroups: sub}
 	var sigs chan os.Signal
 	var proxy *ttyProxy
 	if !detach {
@@ -167,6 +169,31 @@ func (f *execFlags) process(base *specs.Process) (*specs.Process, error) {
 	p.NoNewPrivileges = p.NoNewPrivileges || f.nnp
 	p.ApparmorProfile, p.SelinuxLabel = f.apparmor, f.label
 	return &p, nil
+}
+
+// parseSubCgroups reads --cgroup values, runc's syntax: "path" for every
+// controller (the only form on cgroup v2), or "ctr1,ctr2:path".
+func parseSubCgroups(vals []string) (map[string]string, error) {
+	if len(vals) == 0 {
+		return nil, nil
+	}
+	out := map[string]string{}
+	for _, v := range vals {
+		ctrs, path, ok := strings.Cut(v, ":")
+		if !ok {
+			ctrs, path = "", v
+		}
+		if path == "" {
+			return nil, fmt.Errorf("--cgroup: empty path in %q", v)
+		}
+		for _, c := range strings.Split(ctrs, ",") {
+			if _, dup := out[c]; dup {
+				return nil, fmt.Errorf("--cgroup: %q given twice", c)
+			}
+			out[c] = path
+		}
+	}
+	return out, nil
 }
 
 func parseID(flag, s string) (uint32, error) {

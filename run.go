@@ -29,17 +29,30 @@ func runRun(g *global, args []string) error {
 		return err
 	}
 	o.ID = pos[0]
+	activationOpts(o)
 	if detach {
 		c, err := libcontainer.Create(o)
 		if err != nil {
 			return err
 		}
-		defer c.Unlock()
-		if err := c.Start(g.log); err != nil {
+		notify, err := startNotifying(c)
+		if err == nil {
+			err = c.Start(g.log)
+		}
+		if err != nil {
+			if notify != nil {
+				notify.Close()
+			}
 			c.Delete(true, g.log)
+			c.Unlock()
 			return err
 		}
-		return nil
+		c.Unlock()
+		if notify == nil {
+			return nil
+		}
+		defer notify.Close()
+		return notify.Forward(true)
 	}
 	if !noSubreaper {
 		if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
@@ -78,10 +91,27 @@ func runRun(g *global, args []string) error {
 			return err
 		}
 	}
-	if err := c.Start(g.log); err != nil {
+	notify, err := startNotifying(c)
+	if err == nil {
+		err = c.Start(g.log)
+	}
+	if err != nil {
+		if notify != nil {
+			notify.Close()
+		}
 		c.Delete(true, g.log)
 		c.Unlock()
 		return err
+	}
+	if notify != nil {
+		// In the foreground every message is relayed for the container's
+		// whole life (STATUS=, WATCHDOG=1, RELOADING=1 ...).
+		go func() {
+			if err := notify.Forward(false); err != nil {
+				g.log.Warnf("sd_notify proxy: %v", err)
+			}
+		}()
+		defer notify.Close()
 	}
 	// Don't hold the lock while the container runs: `state`, `kill` and
 	// `exec` from other shells must work.

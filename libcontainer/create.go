@@ -38,6 +38,15 @@ type CreateOpts struct {
 	// Spec, when set, is the already parsed config.json of Bundle (run
 	// reads it once to learn about the terminal).
 	Spec *specs.Spec
+	// NotifySocket is the caller's NOTIFY_SOCKET: the container gets a
+	// socket of its own, proxied by start (see notify.go).
+	NotifySocket string
+	// ListenFDs is the number of socket-activation fds (LISTEN_FDS) the
+	// caller got from its own activator; they are passed at fd 3 onwards,
+	// before the --preserve-fds ones, with LISTEN_FDS/LISTEN_PID set.
+	ListenFDs int
+	// PidfdSocket receives a pidfd of the container process.
+	PidfdSocket string
 }
 
 // LoadSpec reads bundle/config.json; a syntax error names line and column.
@@ -134,6 +143,13 @@ func Create(o *CreateOpts) (c *Container, err error) {
 		Annotations: spec.Annotations, Config: spec, CgroupPath: spec.Linux.CgroupsPath, Systemd: o.Systemd,
 	}
 	sp := &spawner{c: c, o: o, spec: spec}
+	pidfdSock, err := dialPidfdSocket(o.PidfdSocket)
+	if err != nil {
+		os.RemoveAll(dir)
+		nc.Unlock()
+		return nil, err
+	}
+	defer pidfdSock.close()
 	defer func() {
 		if err != nil {
 			sp.abort()
@@ -142,7 +158,28 @@ func Create(o *CreateOpts) (c *Container, err error) {
 			c = nil
 		}
 	}()
+	if o.NotifySocket != "" || o.ListenFDs > 0 {
+		// What the caller's environment adds is for this process only:
+		// the persisted config (which exec starts from) stays as given.
+		run, proc := *spec, *spec.Process
+		proc.Env = append([]string(nil), proc.Env...)
+		run.Mounts = append([]specs.Mount(nil), spec.Mounts...)
+		run.Process = &proc
+		sp.spec = &run
+		if o.NotifySocket != "" {
+			if err := c.setupNotify(&run); err != nil {
+				return nil, err
+			}
+		}
+		if o.ListenFDs > 0 {
+			proc.Env = append(proc.Env, "LISTEN_FDS="+strconv.Itoa(o.ListenFDs), "LISTEN_PID=1")
+			o.PreserveFDs += o.ListenFDs
+		}
+	}
 	if err := sp.run(); err != nil {
+		return nil, err
+	}
+	if err := pidfdSock.send(c.st.InitPid); err != nil {
 		return nil, err
 	}
 	if err := c.save(); err != nil {

@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
+
+	"golang.org/x/sys/unix"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
@@ -19,6 +22,11 @@ type ExecOpts struct {
 	PidFile       string
 	PreserveFDs   int
 	IgnorePaused  bool
+	// PidfdSocket receives a pidfd of the process.
+	PidfdSocket string
+	// SubCgroups are existing sub-cgroups of the container's to run in,
+	// by controller ("" = every controller; the only key on cgroup v2).
+	SubCgroups map[string]string
 }
 
 // Exec starts o.Process inside the container's namespaces and cgroup and
@@ -47,7 +55,12 @@ func (c *Container) Exec(o *ExecOpts) (int, error) {
 	spec := *c.st.Config
 	spec.Process = p
 	spec.Hooks = nil
-	sp := &spawner{c: c, spec: &spec, execPid: c.st.InitPid, o: &CreateOpts{
+	pidfdSock, err := dialPidfdSocket(o.PidfdSocket)
+	if err != nil {
+		return 0, err
+	}
+	defer pidfdSock.close()
+	sp := &spawner{c: c, spec: &spec, execPid: c.st.InitPid, subCgroups: o.SubCgroups, o: &CreateOpts{
 		Root: filepath.Dir(c.dir), ID: c.ID, ConsoleSocket: o.ConsoleSocket, ConsoleConn: o.ConsoleConn,
 		PreserveFDs: o.PreserveFDs, NoNewKeyring: true,
 	}}
@@ -55,10 +68,71 @@ func (c *Container) Exec(o *ExecOpts) (int, error) {
 		sp.abort()
 		return 0, fmt.Errorf("exec in container %s: %w", c.ID, err)
 	}
+	if err := pidfdSock.send(sp.initPid); err != nil {
+		return sp.initPid, err
+	}
 	if o.PidFile != "" {
 		if err := writePidFile(o.PidFile, sp.initPid); err != nil {
 			return sp.initPid, err
 		}
 	}
 	return sp.initPid, nil
+}
+
+// joinSubCgroups puts an exec'd process into sub-cgroups of the
+// container's (exec --cgroup). Each is opened beneath the container's
+// directory with no symlinks, so "../.." cannot leave the container's
+// tree. A hierarchy with no sub-cgroup named gets the container's own.
+func joinSubCgroups(paths, sub map[string]string, pid int) error {
+	v2 := len(paths) == 1
+	for ctrl := range sub {
+		if ctrl == "" {
+			continue
+		}
+		if v2 {
+			return fmt.Errorf("--cgroup %s:...: controller-specific sub-cgroups need cgroup v1", ctrl)
+		}
+		if _, ok := paths[ctrl]; !ok {
+			return fmt.Errorf("--cgroup %s:...: the container has no %s cgroup", ctrl, ctrl)
+		}
+	}
+	for ctrl, dir := range paths {
+		rel, ok := sub[ctrl]
+		if !ok {
+			rel, ok = sub[""]
+		}
+		if !ok {
+			rel = "."
+		}
+		if err := writeProcsBeneath(dir, rel, pid); err != nil {
+			return fmt.Errorf("--cgroup: %w", err)
+		}
+	}
+	return nil
+}
+
+func writeProcsBeneath(dir, rel string, pid int) error {
+	d, err := unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open %s: %w", dir, err)
+	}
+	defer unix.Close(d)
+	fd, err := unix.Openat2(d, filepath.Join(rel, "cgroup.procs"), &unix.OpenHow{
+		Flags:   unix.O_WRONLY | unix.O_CLOEXEC,
+		Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS | unix.RESOLVE_NO_XDEV,
+	})
+	if err != nil {
+		if errors.Is(err, unix.ENOENT) {
+			return fmt.Errorf("sub-cgroup %s of %s does not exist", rel, dir)
+		}
+		if errors.Is(err, unix.EXDEV) {
+			return fmt.Errorf("sub-cgroup %s is outside the container's cgroup %s", rel, dir)
+		}
+		return fmt.Errorf("open %s/%s: %w", dir, rel, err)
+	}
+	defer unix.Close(fd)
+	if _, err := unix.Write(fd, []byte(strconv.Itoa(pid))); err != nil {
+		return fmt.Errorf("join %s/%s: %w", dir, rel, err)
+	}
+	return nil
 }

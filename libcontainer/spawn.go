@@ -33,6 +33,8 @@ type spawner struct {
 	execPid int // exec: the container's init, whose namespaces are joined
 	cg      cgroups.Manager
 	seccomp *seccomp.Program
+	// subCgroups: exec --cgroup (see joinSubCgroups).
+	subCgroups map[string]string
 }
 
 // bootstrap renders the nsenter directives (see nsenter/doc.go).
@@ -250,6 +252,9 @@ func (sp *spawner) joinCgroup(pid int) error {
 		return fmt.Errorf("cgroup: %w", err)
 	}
 	sp.cg = m
+	if sp.execPid != 0 && len(sp.subCgroups) > 0 {
+		return joinSubCgroups(m.Paths(), sp.subCgroups, pid)
+	}
 	if err := m.Apply(pid); err != nil {
 		return fmt.Errorf("cgroup: %w", err)
 	}
