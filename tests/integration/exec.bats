@@ -114,3 +114,50 @@ start_sleeper() {
 	runtime exec "$CID" true
 	assert_success
 }
+
+# ctr_cgroup CONTROLLER: the container init's cgroup directory of a v1
+# controller, from its /proc/PID/cgroup.
+ctr_cgroup() {
+	local p
+	p=$(awk -F: -v c="$1" '$2 == c {print $3}' "/proc/$(container_pid "$CID")/cgroup")
+	echo "/sys/fs/cgroup/$1$p"
+}
+
+@test "exec --cgroup CTRL:PATH runs in an existing sub-cgroup of that controller only" {
+	[ -d /sys/fs/cgroup/pids ] && [ -d /sys/fs/cgroup/memory ] || skip "needs v1 pids and memory (the host's hybrid layout)"
+	set_args sleep 100
+	run_detached
+	assert_success
+	local pids mem
+	pids=$(ctr_cgroup pids)
+	mem=$(ctr_cgroup memory)
+	mkdir "$pids/sub"
+	EXTRA_CLEANUP+=("rmdir $pids/sub")
+	runtime exec --cgroup pids:sub "$CID" cat /proc/self/cgroup
+	assert_success
+	echo "$output" | grep -q ":pids:.*/sub$" || fail "not in pids sub-cgroup: $output"
+	echo "$output" | grep -q ":memory:.*/sub$" && fail "memory moved too: $output"
+	# The sub-cgroup really holds it: a long-running exec is listed there.
+	runtime_bg "$TEST_DIR/exec.out" exec -d --cgroup pids:sub "$CID" sleep 100
+	assert_success
+	local p
+	p=$(cat "$pids/sub/cgroup.procs")
+	[ -n "$p" ] || fail "pids sub-cgroup is empty"
+	grep -qx "$p" "$mem/cgroup.procs" || fail "exec'd $p is not in the container's memory cgroup $mem"
+}
+
+@test "exec --cgroup refuses a missing sub-cgroup and one outside the container" {
+	set_args sleep 100
+	run_detached
+	assert_success
+	runtime exec --cgroup nosuch "$CID" true
+	assert_failure
+	assert_contains "nosuch"
+	assert_contains "does not exist"
+	runtime exec --cgroup ../.. "$CID" true
+	assert_failure
+	assert_contains "outside the container's cgroup"
+	runtime exec --cgroup nosuchctl:x "$CID" true
+	assert_failure
+	assert_contains "nosuchctl"
+}
