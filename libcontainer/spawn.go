@@ -139,12 +139,14 @@ func (sp *spawner) run() error {
 		consoleFD = 3 + len(extra)
 		extra = append(extra, console)
 	}
-	self, err := os.Executable()
+	// Never the host's hako file: see exeguard_linux.go (CVE-2019-5736).
+	exe, err := sealedExe(sp.o.Root)
 	if err != nil {
 		return err
 	}
+	defer exe.Close()
 	sp.cmd = &exec.Cmd{
-		Path:       self,
+		Path:       exe.Path,
 		Args:       []string{"hako", "init"},
 		Env:        []string{"_HAKO_SYNCFD=" + strconv.Itoa(3+n)},
 		Stdin:      os.Stdin,

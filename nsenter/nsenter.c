@@ -92,6 +92,17 @@ void hako_nsenter(void)
 	sync_fd = atoi(env);
 	if (sync_fd < 3)
 		return;
+	// Non-dumpable for as long as this process is hako: /proc/<pid>/exe,
+	// fd/, mem and environ of a non-dumpable process need CAP_SYS_PTRACE,
+	// so the container it enters cannot reach hako's memory, fds or binary
+	// (CVE-2016-9962, CVE-2019-5736). The kernel makes the process
+	// dumpable again, as its rules say, at the execve of the container's
+	// program; nothing in hako does.
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		fail("set non-dumpable");
+	// The init is exec'd through /proc/<pid>/fd/<n> (see
+	// libcontainer/exeguard_linux.go), which would otherwise be its name.
+	prctl(PR_SET_NAME, "hako:init", 0, 0, 0);
 
 	// The bootstrap message is small; read it a byte at a time so that
 	// nothing meant for the Go stage is consumed from the stream.
@@ -175,14 +186,19 @@ void hako_nsenter(void)
 		// The maps must be written from outside (by the parent) because
 		// only it holds the privilege over the parent namespace.
 		if (want_maps) {
-			// Writing /proc/<pid>/uid_map needs us dumpable.
-			prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+			// Dumpable only while the parent writes the maps, so that
+			// /proc/<pid>/uid_map belongs to the user who may write it;
+			// no process of the new user namespace exists yet.
+			if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
+				fail("set dumpable for uid/gid maps");
 			write_all("{\"type\":\"maps\"}\n", 16);
 			char ack;
 			if (read_byte(&ack) < 0 || ack != 'm') {
 				errno = EPIPE;
 				fail("wait for uid/gid maps");
 			}
+			if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+				fail("set non-dumpable");
 		}
 		// Root in the new namespace when it is mapped; an unmapped 0 is
 		// the rootless-without-root-mapping case and not an error here.
