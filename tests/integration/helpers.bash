@@ -14,7 +14,8 @@
 # whatever is still mounted under the test's directory, removes cgroups named
 # after $CID, and removes the directory, even when the test failed.
 
-REPO_ROOT=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
+# From this file, not the test file: tests/integration/security/*.bats load it too.
+REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 INTEGRATION_DIR="$REPO_ROOT/tests/integration"
 RUNTIME=${RUNTIME:-$REPO_ROOT/hako}
 if [[ "$RUNTIME" != */* ]]; then
