@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os/exec"
+	"syscall"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -26,6 +28,73 @@ func (c *Container) cgroup() (cgroups.Manager, error) {
 	}
 	cfg.Resources = effectiveResources(c.st.Config)
 	return cgroups.New(cfg)
+}
+
+// startInCgroup starts sp.cmd (the init) inside the container's cgroup.
+//
+// On cgroup v2 with the fs driver the cgroup is created and given its
+// limits first, and the init is cloned straight into it (clone3 with
+// CLONE_INTO_CGROUP): no pid is written, and nothing of the init runs or
+// is charged in hako's own cgroup. Elsewhere (v1 and hybrid; a systemd
+// scope, which needs a pid to start; exec, which joins a cgroup that may
+// hold sub-cgroups) or when the kernel or a seccomp filter refuses the
+// clone, the init starts in hako's cgroup and is moved in by pid. That is
+// still before it runs anything of the container: nsenter waits for the
+// bootstrap, which is sent after this returns.
+func (sp *spawner) startInCgroup() error {
+	fd := -1
+	if sp.execPid == 0 && !sp.c.st.Systemd && cgroups.IsV2(cgroups.DefaultRoot) {
+		if err := sp.joinCgroup(0); err != nil {
+			return err
+		}
+		var err error
+		if fd, err = sp.cg.CgroupFD(); err != nil {
+			return fmt.Errorf("cgroup: %w", err)
+		}
+		defer syscall.Close(fd)
+	}
+	cmd, cloned, err := startCloned(sp.cmd, fd)
+	sp.cmd = cmd
+	if err != nil {
+		return fmt.Errorf("start init: %w", err)
+	}
+	pid := cmd.Process.Pid
+	switch {
+	case cloned:
+		sp.o.Log.Debugf("init %d cloned into cgroup %s", pid, sp.cg.Path(""))
+		return nil
+	case fd >= 0:
+		// The cgroup is ready: only the move is left.
+		sp.o.Log.Debugf("init %d: clone3 into the cgroup refused, moving it by pid", pid)
+		if err := sp.cg.Apply(pid); err != nil {
+			return fmt.Errorf("cgroup: %w", err)
+		}
+		return nil
+	}
+	return sp.joinCgroup(pid)
+}
+
+// startCloned starts cmd cloned into the cgroup open at fd (-1: plainly).
+// When the clone is refused (clone3 unknown before Linux 5.3 and
+// CLONE_INTO_CGROUP before 5.7, a seccomp filter that denies clone3, a
+// cgroup the kernel will not clone into) a copy of cmd is started plainly
+// and returned with cloned false. The caller's fds are not touched by a
+// failed Start, so the copy gets the same ones.
+func startCloned(cmd *exec.Cmd, fd int) (_ *exec.Cmd, cloned bool, _ error) {
+	if fd < 0 {
+		return cmd, false, cmd.Start()
+	}
+	plain := *cmd
+	attr := syscall.SysProcAttr{}
+	if cmd.SysProcAttr != nil {
+		attr = *cmd.SysProcAttr
+	}
+	attr.UseCgroupFD, attr.CgroupFD = true, fd
+	cmd.SysProcAttr = &attr
+	if err := cmd.Start(); err == nil {
+		return cmd, true, nil
+	}
+	return &plain, false, plain.Start()
 }
 
 func (c *Container) frozen() bool {

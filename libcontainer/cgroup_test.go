@@ -1,9 +1,12 @@
 package libcontainer
 
 import (
+	"bytes"
+	"os/exec"
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 )
 
 func TestMergeResourcesKeepsUnsetFields(t *testing.T) {
@@ -41,5 +44,43 @@ func TestEffectiveResourcesAppendsDefaults(t *testing.T) {
 	}
 	if len(s.Linux.Resources.Devices) != 1 {
 		t.Fatal("spec modified")
+	}
+}
+
+// A clone3 that the kernel refuses (here: the fd is a plain directory,
+// not a cgroup, as the kernel refuses CLONE_INTO_CGROUP before 5.7 or a
+// seccomp filter denies clone3) must still start the process, plainly.
+func TestStartClonedFallsBackWhenRefused(t *testing.T) {
+	fd, err := unix.Open(t.TempDir(), unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fd)
+	var out bytes.Buffer
+	cmd := exec.Command("/bin/sh", "-c", "echo ran")
+	cmd.Stdout = &out
+	got, cloned, err := startCloned(cmd, fd)
+	if err != nil {
+		t.Fatalf("start: %v", err)
+	}
+	if cloned {
+		t.Error("reported cloned into a directory that is no cgroup")
+	}
+	if got.SysProcAttr != nil && got.SysProcAttr.UseCgroupFD {
+		t.Error("the plain start still asks for CLONE_INTO_CGROUP")
+	}
+	if err := got.Wait(); err != nil || out.String() != "ran\n" {
+		t.Fatalf("wait: %v, output %q", err, out.String())
+	}
+}
+
+func TestStartClonedWithoutFD(t *testing.T) {
+	cmd := exec.Command("/bin/true")
+	got, cloned, err := startCloned(cmd, -1)
+	if err != nil || cloned || got != cmd {
+		t.Fatalf("got %p (want %p), cloned %v, err %v", got, cmd, cloned, err)
+	}
+	if err := got.Wait(); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -154,16 +154,13 @@ func (sp *spawner) run() error {
 		Stderr:     os.Stderr,
 		ExtraFiles: extra,
 	}
-	if err := sp.cmd.Start(); err != nil {
-		return fmt.Errorf("start init: %w", err)
-	}
-	child.Close()
-
-	// The cgroup is joined before nsenter runs (it waits for the
-	// bootstrap), so the init and a new cgroup namespace start inside it.
-	if err := sp.joinCgroup(sp.cmd.Process.Pid); err != nil {
+	// Started inside its cgroup, or moved there before nsenter runs (it
+	// waits for the bootstrap): the init and a new cgroup namespace start
+	// inside it either way (cgroup.go).
+	if err := sp.startInCgroup(); err != nil {
 		return err
 	}
+	child.Close()
 
 	boot, newMount, newUser := bootstrap(sp.spec, sp.execPid)
 	if _, err := parent.WriteString(boot); err != nil {
