@@ -12,6 +12,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/hako-runtime/hako/libcontainer/caps"
+	"github.com/hako-runtime/hako/libcontainer/validate"
 )
 
 // ExecOpts describe a process joining a running container.
@@ -44,6 +45,9 @@ func (c *Container) Exec(o *ExecOpts) (int, error) {
 		p.Cwd = "/"
 	}
 	if _, err := caps.FromSpec(p.Capabilities); err != nil {
+		return 0, err
+	}
+	if err := validate.ProcessAttrs(p); err != nil {
 		return 0, err
 	}
 	if p.ApparmorProfile != "" || p.SelinuxLabel != "" {

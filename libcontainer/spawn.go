@@ -72,6 +72,9 @@ func bootstrap(s *specs.Spec, execPid int) (text string, newMount, newUser bool)
 }
 
 func (sp *spawner) run() error {
+	if err := pinInitialAffinity(sp.spec.Process, sp.execPid != 0); err != nil {
+		return err
+	}
 	if sc := sp.spec.Linux.Seccomp; sc != nil {
 		// Compiled here, on the host, and cached by profile hash: the
 		// init only loads finished BPF.
@@ -194,6 +197,9 @@ func (sp *spawner) run() error {
 				if err := os.WriteFile(p, []byte(strconv.Itoa(*adj)), 0); err != nil {
 					return fmt.Errorf("process.oomScoreAdj: %w", err)
 				}
+			}
+			if err := applyProcAttrs(msg.Pid, sp.spec.Process, sp.execPid != 0); err != nil {
+				return err
 			}
 			if msg.Pid != stage0 {
 				// nsenter forked the init and exits: reap it.

@@ -132,14 +132,33 @@ func process(p *specs.Process) error {
 	if p.OOMScoreAdj != nil && (*p.OOMScoreAdj < -1000 || *p.OOMScoreAdj > 1000) {
 		return fmt.Errorf("process.oomScoreAdj: %d is outside -1000..1000", *p.OOMScoreAdj)
 	}
+	return ProcessAttrs(p)
+}
+
+// ProcessAttrs checks the attributes the host applies to the process by
+// pid (ioPriority, scheduler, execCPUAffinity); exec checks them too.
+func ProcessAttrs(p *specs.Process) error {
 	if p.IOPriority != nil {
-		return errors.New("process.ioPriority: not supported by hako yet")
+		if _, err := IOPriority(p.IOPriority); err != nil {
+			return err
+		}
 	}
 	if p.Scheduler != nil {
-		return errors.New("process.scheduler: not supported by hako yet")
+		if _, err := SchedAttr(p.Scheduler); err != nil {
+			return err
+		}
 	}
-	if p.ExecCPUAffinity != nil {
-		return errors.New("process.execCPUAffinity: not supported by hako yet")
+	if a := p.ExecCPUAffinity; a != nil {
+		if a.Initial != "" {
+			if _, err := CPUList("process.execCPUAffinity.initial", a.Initial); err != nil {
+				return err
+			}
+		}
+		if a.Final != "" {
+			if _, err := CPUList("process.execCPUAffinity.final", a.Final); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }

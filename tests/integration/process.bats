@@ -172,3 +172,59 @@ four"
 	assert_success
 	assert_output "from-opt arg"
 }
+
+@test "ioPriority is the process's I/O class and priority" {
+	update_config '.process.ioPriority = {class: "IOPRIO_CLASS_BE", priority: 5}'
+	set_cmd 'ionice -p $$'
+	run_ctr
+	assert_success
+	assert_contains "best-effort: prio 5"
+}
+
+@test "scheduler: SCHED_BATCH with nice, SCHED_FIFO with a priority" {
+	update_config '.process.scheduler = {policy: "SCHED_BATCH", nice: 7}'
+	# stat fields after "(comm)": 19 nice, 40 rt_priority, 41 policy.
+	set_cmd 'cut -d")" -f2 /proc/self/stat | awk "{print \"nice=\" \$17, \"rtprio=\" \$38, \"policy=\" \$39}"'
+	run_ctr
+	assert_success
+	assert_contains "nice=7 rtprio=0 policy=3"
+	update_config '.process.scheduler = {policy: "SCHED_FIFO", priority: 10}'
+	# With RT group scheduling a cgroup needs realtime runtime of its own.
+	if [ -e /sys/fs/cgroup/cpu/cpu.rt_runtime_us ]; then
+		update_config '.linux.resources.cpu.realtimeRuntime = 10000 | .linux.resources.cpu.realtimePeriod = 1000000'
+	fi
+	run_ctr
+	assert_success
+	assert_contains "rtprio=10 policy=1"
+}
+
+@test "scheduler and ioPriority errors name the field, leave nothing" {
+	set_args true
+	for s in '{policy: "SCHED_ISO"}' '{policy: "SCHED_FIFO"}' '{policy: "SCHED_OTHER", nice: 40}'; do
+		update_config ".process.scheduler = $s"
+		run_ctr
+		assert_failure
+		assert_contains "process.scheduler"
+		assert_nothing_left
+	done
+	update_config 'del(.process.scheduler) | .process.ioPriority = {class: "IOPRIO_CLASS_RT", priority: 9}'
+	run_ctr
+	assert_failure
+	assert_contains "process.ioPriority.priority"
+}
+
+@test "execCPUAffinity: an exec'd process ends on the final cpus" {
+	[ "$(nproc)" -ge 2 ] || skip "needs 2 cpus"
+	set_args sleep 100
+	run_detached
+	assert_success
+	jq '.process.args = ["sh", "-c", "grep Cpus_allowed_list /proc/self/status"] | .process.execCPUAffinity = {initial: "0", final: "1"}' \
+		"$BUNDLE/config.json" | jq .process >"$TEST_DIR/proc.json"
+	runtime exec -p "$TEST_DIR/proc.json" "$CID"
+	assert_success
+	assert_contains "$(printf 'Cpus_allowed_list:\t1')"
+	jq '.process.args = ["true"] | .process.execCPUAffinity = {final: "1-x"}' "$BUNDLE/config.json" | jq .process >"$TEST_DIR/bad.json"
+	runtime exec -p "$TEST_DIR/bad.json" "$CID"
+	assert_failure
+	assert_contains "process.execCPUAffinity.final"
+}
