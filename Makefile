@@ -39,7 +39,7 @@ unit:
 	$(GO) test ./...
 
 integration: build
-	bats tests/integration
+	bats tests/integration tests/integration/security
 
 bench: deps build
 	@hack/bench.sh

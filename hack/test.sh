@@ -36,7 +36,7 @@ go test -race -count=1 -v ./libcontainer/logs/... ./libcontainer/caps/... ./libc
 count_go "$log/go.txt"
 
 echo "== bats tests/integration (host, cgroup v1/v2 hybrid)"
-bats --tap tests/integration 2>&1 | tee "$log/bats.txt"
+bats --tap tests/integration tests/integration/security 2>&1 | tee "$log/bats.txt"
 [ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
 count_tap "$log/bats.txt"
 
