@@ -167,7 +167,14 @@ func (f *execFlags) process(base *specs.Process) (*specs.Process, error) {
 		p.Capabilities = &cp
 	}
 	p.NoNewPrivileges = p.NoNewPrivileges || f.nnp
-	p.ApparmorProfile, p.SelinuxLabel = f.apparmor, f.label
+	// Unset flags keep the container's labels: an exec'd process must not
+	// escape the confinement of the container it joins.
+	if f.apparmor != "" {
+		p.ApparmorProfile = f.apparmor
+	}
+	if f.label != "" {
+		p.SelinuxLabel = f.label
+	}
 	return &p, nil
 }
 

@@ -15,6 +15,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/hako-runtime/hako/libcontainer/logs"
+	"github.com/hako-runtime/hako/libcontainer/lsm"
 	"github.com/hako-runtime/hako/libcontainer/validate"
 )
 
@@ -101,6 +102,9 @@ func Create(o *CreateOpts) (c *Container, err error) {
 		}
 	}
 	if err := validate.Spec(spec); err != nil {
+		return nil, err
+	}
+	if err := lsm.CheckSpec(spec, lsm.Detect()); err != nil {
 		return nil, err
 	}
 	rootfs := spec.Root.Path

@@ -12,6 +12,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/hako-runtime/hako/libcontainer/caps"
+	"github.com/hako-runtime/hako/libcontainer/lsm"
 	"github.com/hako-runtime/hako/libcontainer/validate"
 )
 
@@ -50,8 +51,8 @@ func (c *Container) Exec(o *ExecOpts) (int, error) {
 	if err := validate.ProcessAttrs(p); err != nil {
 		return 0, err
 	}
-	if p.ApparmorProfile != "" || p.SelinuxLabel != "" {
-		return 0, errors.New("process.apparmorProfile/selinuxLabel: LSM labels are not supported by hako yet")
+	if err := lsm.Check(p, lsm.Detect()); err != nil {
+		return 0, err
 	}
 	if p.Terminal && o.ConsoleSocket == "" && o.ConsoleConn == nil {
 		return 0, errors.New("cannot allocate tty if hako will detach without setting console socket")

@@ -17,6 +17,7 @@ import (
 	"github.com/hako-runtime/hako/cgroups"
 	"github.com/hako-runtime/hako/libcontainer/hooks"
 	"github.com/hako-runtime/hako/libcontainer/initproc"
+	"github.com/hako-runtime/hako/libcontainer/lsm"
 	"github.com/hako-runtime/hako/libcontainer/validate"
 	"github.com/hako-runtime/hako/seccomp"
 )
@@ -219,6 +220,7 @@ func (sp *spawner) run() error {
 				NoPivot: sp.o.NoPivot, NoNewKeyring: sp.o.NoNewKeyring, PreserveFDs: sp.o.PreserveFDs,
 				FifoFD: fifoFD, ConsoleFD: consoleFD, Exec: sp.execPid != 0, NewMountNS: newMount, NewUserNS: newUser,
 				Seccomp: sp.seccomp,
+				LSM:     lsm.Detect(),
 				Hooks:   sp.spec.Hooks != nil && len(sp.spec.Hooks.Prestart)+len(sp.spec.Hooks.CreateRuntime) > 0,
 			}
 			if err := enc.Encode(cfg); err != nil {

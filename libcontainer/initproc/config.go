@@ -3,6 +3,7 @@ package initproc
 import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
+	"github.com/hako-runtime/hako/libcontainer/lsm"
 	"github.com/hako-runtime/hako/seccomp"
 )
 
@@ -30,6 +31,9 @@ type Config struct {
 	Hooks bool `json:"hooks,omitempty"`
 	// Seccomp is the filter compiled on the host; the init only loads it.
 	Seccomp *seccomp.Program `json:"seccomp,omitempty"`
+	// LSM is what the host kernel offers, detected by the host: after
+	// pivot_root the init only sees the container's /sys.
+	LSM lsm.Host `json:"lsm"`
 }
 
 // Msg is one JSON line on the sync socket, in either direction.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/hako-runtime/hako/libcontainer/caps"
 	"github.com/hako-runtime/hako/libcontainer/hooks"
+	"github.com/hako-runtime/hako/libcontainer/lsm"
 	"github.com/hako-runtime/hako/libcontainer/rootfs"
 	"github.com/hako-runtime/hako/libcontainer/validate"
 	"github.com/hako-runtime/hako/seccomp"
@@ -74,7 +75,7 @@ func setup(cfg *Config, dec *json.Decoder, enc *json.Encoder) (*prepared, error)
 		return nil, fmt.Errorf("setsid: %w", err)
 	}
 	if cfg.NewMountNS {
-		if err := rootfs.Prepare(s, cfg.Rootfs, cfg.NewUserNS); err != nil {
+		if err := rootfs.Prepare(s, cfg.Rootfs, cfg.NewUserNS, lsm.MountLabel(s, cfg.LSM)); err != nil {
 			return nil, err
 		}
 	}
@@ -136,6 +137,13 @@ func setup(cfg *Config, dec *json.Decoder, enc *json.Encoder) (*prepared, error)
 	if err != nil {
 		return nil, err
 	}
+	// The labels take effect at execve. They are written while the init
+	// still has its capabilities (a private procfs instance needs
+	// CAP_SYS_ADMIN) and before seccomp, which might refuse the write;
+	// startContainer hooks, forked later, inherit them, as in runc.
+	if err := lsm.SetExec(proc.ApparmorProfile, proc.SelinuxLabel); err != nil {
+		return nil, err
+	}
 	// Without no_new_privs the kernel wants CAP_SYS_ADMIN to install a
 	// filter, so it goes in before the capabilities are dropped.
 	if !proc.NoNewPrivileges {
@@ -145,6 +153,11 @@ func setup(cfg *Config, dec *json.Decoder, enc *json.Encoder) (*prepared, error)
 	}
 	if err := switchUser(proc, u, sets); err != nil {
 		return nil, err
+	}
+	// A uid change set dumpable to fs.suid_dumpable; the init stays
+	// non-dumpable (see nsenter) until its execve, whatever that says.
+	if err := unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0); err != nil {
+		return nil, fmt.Errorf("set non-dumpable: %w", err)
 	}
 	if err := unix.Chdir(proc.Cwd); err != nil {
 		return nil, fmt.Errorf("process.cwd %s: %w", proc.Cwd, err)
@@ -185,7 +198,7 @@ func setupContainer(cfg *Config) error {
 		return err
 	}
 	if cfg.NewMountNS {
-		if err := rootfs.Finish(s); err != nil {
+		if err := rootfs.Finish(s, lsm.MountLabel(s, cfg.LSM)); err != nil {
 			return err
 		}
 	}
@@ -200,11 +213,29 @@ func setupContainer(cfg *Config) error {
 		}
 	}
 	if !cfg.NoNewKeyring {
-		// A private session keyring, so the container cannot read the
-		// host's keys; ENOSYS/EPERM-less kernels just skip it.
-		if _, err := unix.KeyctlJoinSessionKeyring("_ses." + cfg.ID); err != nil && !errors.Is(err, unix.ENOSYS) {
-			return fmt.Errorf("join session keyring: %w", err)
+		return joinKeyring(cfg)
+	}
+	return nil
+}
+
+// joinKeyring gives the container a private session keyring, so it
+// cannot read the host's keys; kernels without keys just skip it. Under
+// SELinux the keyring carries the process label, as in runc.
+func joinKeyring(cfg *Config) error {
+	label := cfg.Spec.Process.SelinuxLabel
+	if !cfg.LSM.SELinux {
+		label = ""
+	}
+	if label != "" {
+		if err := lsm.SetKeyCreate(label); err != nil {
+			return err
 		}
+	}
+	if _, err := unix.KeyctlJoinSessionKeyring("_ses." + cfg.ID); err != nil && !errors.Is(err, unix.ENOSYS) {
+		return fmt.Errorf("join session keyring: %w", err)
+	}
+	if label != "" {
+		return lsm.SetKeyCreate("")
 	}
 	return nil
 }

@@ -10,12 +10,15 @@ import (
 	"github.com/moby/sys/mountinfo"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/hako-runtime/hako/libcontainer/lsm"
 )
 
 // Prepare runs in the init, in its new mount namespace, before pivot_root:
 // it makes the host's mounts invisible to propagation, turns the rootfs
-// into a mount point and mounts every entry of spec.Mounts.
-func Prepare(s *specs.Spec, rootfs string, userns bool) error {
+// into a mount point and mounts every entry of spec.Mounts. mountLabel is
+// the SELinux label for new filesystems ("" = none, lsm.MountLabel).
+func Prepare(s *specs.Spec, rootfs string, userns bool, mountLabel string) error {
 	prop := uintptr(unix.MS_SLAVE | unix.MS_REC)
 	if p, ok := propOpts[s.Linux.RootfsPropagation]; ok {
 		prop = p
@@ -41,7 +44,7 @@ func Prepare(s *specs.Spec, rootfs string, userns bool) error {
 	}
 	defer root.Close()
 	for i := range s.Mounts {
-		if err := mountOne(root, &s.Mounts[i], userns); err != nil {
+		if err := mountOne(root, &s.Mounts[i], userns, mountLabel); err != nil {
 			m := &s.Mounts[i]
 			return fmt.Errorf("mount %s to %s (type %q, options %q): %w", m.Source, Dest(m), m.Type, m.Options, err)
 		}
@@ -100,7 +103,7 @@ func target(root *os.File, dest string, dir bool) (*os.File, error) {
 	return h, nil
 }
 
-func mountOne(root *os.File, m *specs.Mount, userns bool) error {
+func mountOne(root *os.File, m *specs.Mount, userns bool, label string) error {
 	o := ParseOptions(m.Options)
 	dest := Dest(m)
 	if IsBind(m) {
@@ -108,9 +111,9 @@ func mountOne(root *os.File, m *specs.Mount, userns bool) error {
 	}
 	switch m.Type {
 	case "cgroup", "cgroup2":
-		return mountCgroup(root, dest, o)
+		return mountCgroup(root, dest, o, label)
 	}
-	mfd, err := newFS(m.Type, m.Source, o.Data, o.Flags)
+	mfd, err := newFS(m.Type, m.Source, withLabel(m.Type, o.Data, label), o.Flags)
 	if err != nil {
 		if m.Type == "sysfs" && userns && errors.Is(err, unix.EPERM) {
 			// sysfs cannot be mounted from a user namespace that does
@@ -121,6 +124,9 @@ func mountOne(root *os.File, m *specs.Mount, userns bool) error {
 		return err
 	}
 	defer unix.Close(mfd)
+	if m.Type == "mqueue" {
+		lsm.LabelMount(mfd, label)
+	}
 	if err := setattr(mfd, true, o.RecSet, o.RecClr, 0); err != nil {
 		return fmt.Errorf("set recursive attributes: %w", err)
 	}
@@ -133,6 +139,14 @@ func mountOne(root *os.File, m *specs.Mount, userns bool) error {
 		return fmt.Errorf("move_mount: %w", err)
 	}
 	return propagate(root, dest, o)
+}
+
+// withLabel adds the SELinux context option for fstype to data.
+func withLabel(fstype string, data []string, label string) []string {
+	if opt, ok := lsm.MountOption(fstype, label); ok {
+		return append(append([]string(nil), data...), opt)
+	}
+	return data
 }
 
 func bindMount(root *os.File, source, dest string, o Options) error {

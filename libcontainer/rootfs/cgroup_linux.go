@@ -17,7 +17,7 @@ import (
 // each showing only the container's own cgroup. A fresh superblock of a
 // hierarchy shows the cgroup-namespace root; without a cgroup namespace
 // the container's subtree is cloned out of it, as runc does with binds.
-func mountCgroup(root *os.File, dest string, o Options) error {
+func mountCgroup(root *os.File, dest string, o Options, label string) error {
 	hosts, err := mountinfo.GetMounts(func(i *mountinfo.Info) (skip, stop bool) {
 		return i.FSType != "cgroup" && i.FSType != "cgroup2", false
 	})
@@ -33,7 +33,7 @@ func mountCgroup(root *os.File, dest string, o Options) error {
 	}
 	// v1 or hybrid: a tmpfs holds one directory per hierarchy.
 	tmpfsFlags := o.Flags &^ unix.MS_RDONLY
-	mfd, err := newFS("tmpfs", "tmpfs", []string{"mode=755"}, tmpfsFlags)
+	mfd, err := newFS("tmpfs", "tmpfs", withLabel("tmpfs", []string{"mode=755"}, label), tmpfsFlags)
 	if err != nil {
 		return err
 	}

@@ -48,8 +48,9 @@ func devNull() (int, error) {
 }
 
 // MaskPaths hides files behind /dev/null and directories behind an empty
-// read-only tmpfs. Missing paths are skipped, as in runc.
-func MaskPaths(paths []string) error {
+// read-only tmpfs (with the SELinux mountLabel, if any). Missing paths are
+// skipped, as in runc.
+func MaskPaths(paths []string, mountLabel string) error {
 	if len(paths) == 0 {
 		return nil
 	}
@@ -66,7 +67,7 @@ func MaskPaths(paths []string) error {
 		if err != nil {
 			return fmt.Errorf("mask %s: %w", p, err)
 		}
-		err = maskOne(h, null)
+		err = maskOne(h, null, mountLabel)
 		h.Close()
 		if err != nil {
 			return fmt.Errorf("mask %s: %w", p, err)
@@ -75,7 +76,7 @@ func MaskPaths(paths []string) error {
 	return nil
 }
 
-func maskOne(h *os.File, null int) error {
+func maskOne(h *os.File, null int, label string) error {
 	var st unix.Stat_t
 	if err := unix.Fstat(int(h.Fd()), &st); err != nil {
 		return err
@@ -84,7 +85,7 @@ func maskOne(h *os.File, null int) error {
 	var err error
 	switch st.Mode & unix.S_IFMT {
 	case unix.S_IFDIR:
-		src, err = newFS("tmpfs", "tmpfs", []string{"size=0"}, unix.MS_RDONLY)
+		src, err = newFS("tmpfs", "tmpfs", withLabel("tmpfs", []string{"size=0"}, label), unix.MS_RDONLY)
 	case unix.S_IFLNK:
 		return errors.New("refusing to mask a symlink")
 	default:
@@ -127,14 +128,14 @@ func ReadonlyPaths(paths []string) error {
 }
 
 // Finish runs after pivot_root: root propagation, masked and read-only
-// paths, and a read-only root.
-func Finish(s *specs.Spec) error {
+// paths, and a read-only root. mountLabel is as for Prepare.
+func Finish(s *specs.Spec, mountLabel string) error {
 	if p := s.Linux.RootfsPropagation; strings.Contains(p, "shared") {
 		if err := unix.Mount("", "/", "", propOpts[p], ""); err != nil {
 			return fmt.Errorf("set propagation of / to %s: %w", p, err)
 		}
 	}
-	if err := MaskPaths(s.Linux.MaskedPaths); err != nil {
+	if err := MaskPaths(s.Linux.MaskedPaths, mountLabel); err != nil {
 		return err
 	}
 	if err := ReadonlyPaths(s.Linux.ReadonlyPaths); err != nil {
