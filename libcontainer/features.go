@@ -16,7 +16,9 @@ const MinOCIVersion = "1.0.0"
 // Features is the runtime-spec features document: what this build of hako
 // accepts in a config. Each list comes from the table the code itself uses
 // (rootfs options, capabilities, seccomp), so a claim cannot outlive the
-// code; fields hako refuses are reported as disabled.
+// code; fields hako refuses are reported as disabled. apparmor and selinux
+// say hako can apply labels (libcontainer/lsm), as the spec means it, not
+// that this host has the LSM: a label the host cannot apply is an error.
 func Features(version string) *features.Features {
 	t, f := true, false
 	ns := make([]string, 0, 8)
@@ -44,8 +46,8 @@ func Features(version string) *features.Features {
 			Capabilities: caps.Names(),
 			Cgroup:       &features.Cgroup{V1: &t, V2: &t, Systemd: &t, SystemdUser: &f, Rdma: &t},
 			Seccomp:      sc,
-			Apparmor:     &features.Apparmor{Enabled: &f},
-			Selinux:      &features.Selinux{Enabled: &f},
+			Apparmor:     &features.Apparmor{Enabled: &t},
+			Selinux:      &features.Selinux{Enabled: &t},
 			IntelRdt:     &features.IntelRdt{Enabled: &f},
 			MountExtensions: &features.MountExtensions{
 				IDMap: &features.IDMap{Enabled: &f},
