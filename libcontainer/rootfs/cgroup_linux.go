@@ -103,6 +103,12 @@ func mountHierarchy(root *os.File, dest, fstype string, opts []string, hostMount
 	src := mfd
 	if rel != "/" && rel != "" {
 		sub, err := unix.OpenTree(mfd, strings.TrimPrefix(rel, "/"), unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC)
+		if errors.Is(err, unix.EINVAL) {
+			// Kernels before 6.? refuse to clone out of a detached
+			// mount: take the subtree from the host's mount of the
+			// hierarchy, still visible before pivot_root.
+			sub, err = cloneTree(unix.AT_FDCWD, path.Join(hostMount, rel), false)
+		}
 		if err != nil {
 			return fmt.Errorf("open_tree %s: %w", rel, err)
 		}
