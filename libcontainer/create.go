@@ -16,6 +16,7 @@ import (
 
 	"github.com/hako-runtime/hako/libcontainer/logs"
 	"github.com/hako-runtime/hako/libcontainer/lsm"
+	rfs "github.com/hako-runtime/hako/libcontainer/rootfs"
 	"github.com/hako-runtime/hako/libcontainer/validate"
 )
 
@@ -118,6 +119,14 @@ func Create(o *CreateOpts) (c *Container, err error) {
 	}
 	if rootfs, err = filepath.EvalSymlinks(rootfs); err != nil {
 		return nil, fmt.Errorf("root.path: %w", err)
+	}
+	// A relative bind source is relative to the bundle, as in runc, not
+	// to wherever hako was started from.
+	spec.Mounts = append([]specs.Mount(nil), spec.Mounts...)
+	for i := range spec.Mounts {
+		if m := &spec.Mounts[i]; rfs.IsBind(m) && !filepath.IsAbs(m.Source) {
+			m.Source = filepath.Join(bundle, m.Source)
+		}
 	}
 	if spec.Process.Terminal && o.ConsoleSocket == "" && o.ConsoleConn == nil {
 		return nil, errors.New("cannot allocate tty if hako will detach without setting console socket")

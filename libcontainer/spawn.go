@@ -237,6 +237,10 @@ func (sp *spawner) run() error {
 			if reply.Type == initproc.MsgError {
 				return errors.New(reply.Msg)
 			}
+		case initproc.MsgMountSources:
+			if err := sendMountSources(parent, sp.initPid, sp.spec.Mounts); err != nil {
+				return err
+			}
 		case initproc.MsgSeccomp:
 			reply := initproc.Msg{Type: "ok"}
 			if err := sp.passListener(msg.Pid); err != nil {

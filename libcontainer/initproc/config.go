@@ -53,4 +53,8 @@ const (
 	// MsgSeccomp carries the init's fd number of the seccomp listener in
 	// Pid; the host takes it with pidfd_getfd.
 	MsgSeccomp = "seccomp"
+	// MsgMountSources asks the host for the bind mount sources of a
+	// container with a new user namespace (see mountsrc_linux.go); the
+	// reply carries Pid = the number of fds, sent with SCM_RIGHTS.
+	MsgMountSources = "mountsrc"
 )

@@ -19,6 +19,9 @@ import (
 	"github.com/hako-runtime/hako/seccomp"
 )
 
+// syncSock is the sync socket, for the messages that carry fds.
+var syncSock *os.File
+
 // Run is the body of "hako init". It only returns on failure, after the
 // error has been reported to the host.
 func Run() {
@@ -36,6 +39,7 @@ func Run() {
 		_ = enc.Encode(Msg{Type: MsgError, Msg: fmt.Sprintf("read init config: %v", err)})
 		os.Exit(1)
 	}
+	syncSock = sock
 	p, err := setup(&cfg, dec, enc)
 	if err != nil {
 		_ = enc.Encode(Msg{Type: MsgError, Msg: err.Error()})
@@ -75,7 +79,18 @@ func setup(cfg *Config, dec *json.Decoder, enc *json.Encoder) (*prepared, error)
 		return nil, fmt.Errorf("setsid: %w", err)
 	}
 	if cfg.NewMountNS {
-		if err := rootfs.Prepare(s, cfg.Rootfs, cfg.NewUserNS, lsm.MountLabel(s, cfg.LSM)); err != nil {
+		var sources map[int]int
+		if cfg.NewUserNS {
+			var err error
+			if sources, err = mountSources(syncSock, enc, s); err != nil {
+				return nil, err
+			}
+		}
+		err := rootfs.Prepare(s, cfg.Rootfs, cfg.NewUserNS, lsm.MountLabel(s, cfg.LSM), sources)
+		for _, fd := range sources {
+			unix.Close(fd)
+		}
+		if err != nil {
 			return nil, err
 		}
 	}

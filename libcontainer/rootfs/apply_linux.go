@@ -18,7 +18,11 @@ import (
 // it makes the host's mounts invisible to propagation, turns the rootfs
 // into a mount point and mounts every entry of spec.Mounts. mountLabel is
 // the SELinux label for new filesystems ("" = none, lsm.MountLabel).
-func Prepare(s *specs.Spec, rootfs string, userns bool, mountLabel string) error {
+//
+// sources, when set, holds for a bind mount's index a detached mount of
+// its source already opened by the host (a new user namespace cannot
+// always reach it); it is used instead of opening the source path.
+func Prepare(s *specs.Spec, rootfs string, userns bool, mountLabel string, sources map[int]int) error {
 	prop := uintptr(unix.MS_SLAVE | unix.MS_REC)
 	if p, ok := propOpts[s.Linux.RootfsPropagation]; ok {
 		prop = p
@@ -44,7 +48,11 @@ func Prepare(s *specs.Spec, rootfs string, userns bool, mountLabel string) error
 	}
 	defer root.Close()
 	for i := range s.Mounts {
-		if err := mountOne(root, &s.Mounts[i], userns, mountLabel); err != nil {
+		src := -1
+		if fd, ok := sources[i]; ok {
+			src = fd
+		}
+		if err := mountOne(root, &s.Mounts[i], userns, mountLabel, src); err != nil {
 			m := &s.Mounts[i]
 			return fmt.Errorf("mount %s to %s (type %q, options %q): %w", m.Source, Dest(m), m.Type, m.Options, err)
 		}
@@ -103,11 +111,11 @@ func target(root *os.File, dest string, dir bool) (*os.File, error) {
 	return h, nil
 }
 
-func mountOne(root *os.File, m *specs.Mount, userns bool, label string) error {
+func mountOne(root *os.File, m *specs.Mount, userns bool, label string, src int) error {
 	o := ParseOptions(m.Options)
 	dest := Dest(m)
 	if IsBind(m) {
-		return bindMount(root, m.Source, dest, o)
+		return bindMountFrom(root, src, m.Source, dest, o)
 	}
 	switch m.Type {
 	case "cgroup", "cgroup2":
@@ -150,14 +158,23 @@ func withLabel(fstype string, data []string, label string) []string {
 }
 
 func bindMount(root *os.File, source, dest string, o Options) error {
+	return bindMountFrom(root, -1, source, dest, o)
+}
+
+// bindMountFrom binds source at dest; src >= 0 is a detached mount of
+// source opened by the host, used as is (its owner closes it).
+func bindMountFrom(root *os.File, src int, source, dest string, o Options) error {
 	if o.Idmap {
 		return errors.New("idmap mounts are not supported by hako yet")
 	}
-	tree, err := cloneTree(unix.AT_FDCWD, source, o.Recursive)
-	if err != nil {
-		return fmt.Errorf("open_tree %s: %w", source, err)
+	tree := src
+	if tree < 0 {
+		var err error
+		if tree, err = cloneTree(unix.AT_FDCWD, source, o.Recursive); err != nil {
+			return fmt.Errorf("open_tree %s: %w", source, err)
+		}
+		defer unix.Close(tree)
 	}
-	defer unix.Close(tree)
 	var st unix.Stat_t
 	if err := unix.Fstat(tree, &st); err != nil {
 		return err

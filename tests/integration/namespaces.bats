@@ -203,3 +203,30 @@ del_ns() { update_config ".linux.namespaces |= map(select(.type != \"$1\"))"; }
 	assert_failure
 	assert_nothing_left
 }
+
+@test "user namespace: bind sources under a 0700 host directory are mounted (opened by the host)" {
+	skip_if_runtime runc "runc 1.1 opens bind sources as the container's root"
+	add_ns user
+	update_config '.linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+		| .linux.gidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]'
+	# A volume store as engines keep one: only the host root may traverse it.
+	mkdir -p "$TEST_DIR/store/vol"
+	echo from-the-volume >"$TEST_DIR/store/vol/f"
+	chmod 0700 "$TEST_DIR/store"
+	chmod 0755 "$TEST_DIR/store/vol"
+	# A relative source is relative to the bundle.
+	mkdir -p "$BUNDLE/rel"
+	echo from-the-bundle >"$BUNDLE/rel/g"
+	# The rootfs belongs to the host root: the mapped root cannot create
+	# mount points in it.
+	mkdir "$BUNDLE/rootfs/vol" "$BUNDLE/rootfs/rel"
+	update_config '.mounts += [{destination: "/vol", type: "bind", source: "'"$TEST_DIR/store/vol"'", options: ["rbind", "ro"]},
+		{destination: "/rel", type: "bind", source: "rel", options: ["bind"]}]'
+	set_cmd 'cat /vol/f /rel/g; touch /vol/x 2>&1 || echo read-only'
+	run_ctr
+	assert_success
+	assert_contains from-the-volume
+	assert_contains from-the-bundle
+	assert_contains read-only
+	assert_nothing_left
+}
