@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/hako-runtime/hako/libcontainer"
 	"github.com/hako-runtime/hako/libcontainer/initproc"
 	"github.com/hako-runtime/hako/libcontainer/logs"
 	_ "github.com/hako-runtime/hako/nsenter"
@@ -85,6 +86,12 @@ func globalFlags(g *global) *flag.FlagSet {
 func main() {
 	if len(os.Args) > 1 && os.Args[1] == "init" {
 		initproc.Run()
+		return
+	}
+	if len(os.Args) > 1 && os.Args[1] == libcontainer.UsernsHoldArg {
+		// Holds a user namespace for an idmapped mount until the parent
+		// closes our stdin (libcontainer/mountsrc_linux.go).
+		io.Copy(io.Discard, os.Stdin)
 		return
 	}
 	os.Exit(realMain(os.Args[1:]))

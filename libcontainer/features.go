@@ -50,7 +50,7 @@ func Features(version string) *features.Features {
 			Selinux:      &features.Selinux{Enabled: &t},
 			IntelRdt:     &features.IntelRdt{Enabled: &f},
 			MountExtensions: &features.MountExtensions{
-				IDMap: &features.IDMap{Enabled: &f},
+				IDMap: &features.IDMap{Enabled: &t},
 			},
 			NetDevices: &features.NetDevices{Enabled: &f},
 		},

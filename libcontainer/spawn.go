@@ -238,7 +238,7 @@ func (sp *spawner) run() error {
 				return errors.New(reply.Msg)
 			}
 		case initproc.MsgMountSources:
-			if err := sendMountSources(parent, sp.initPid, sp.spec.Mounts); err != nil {
+			if err := sendMountSources(parent, sp.initPid, sp.spec); err != nil {
 				return err
 			}
 		case initproc.MsgSeccomp:

@@ -80,7 +80,7 @@ func setup(cfg *Config, dec *json.Decoder, enc *json.Encoder) (*prepared, error)
 	}
 	if cfg.NewMountNS {
 		var sources map[int]int
-		if cfg.NewUserNS {
+		if cfg.NewUserNS || rootfs.HasIdmap(s) {
 			var err error
 			if sources, err = mountSources(syncSock, enc, s); err != nil {
 				return nil, err

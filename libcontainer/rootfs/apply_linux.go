@@ -164,8 +164,9 @@ func bindMount(root *os.File, source, dest string, o Options) error {
 // bindMountFrom binds source at dest; src >= 0 is a detached mount of
 // source opened by the host, used as is (its owner closes it).
 func bindMountFrom(root *os.File, src int, source, dest string, o Options) error {
-	if o.Idmap {
-		return errors.New("idmap mounts are not supported by hako yet")
+	if o.Idmap && src < 0 {
+		// The host makes idmapped mounts (mountsrc_linux.go).
+		return errors.New("idmapped mount source was not opened by the host")
 	}
 	tree := src
 	if tree < 0 {

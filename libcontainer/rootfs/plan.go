@@ -206,10 +206,12 @@ func Check(i int, m *specs.Mount) error {
 	if o.Idmap && !bind {
 		return fmt.Errorf("%s.options: idmap is only supported on bind mounts", field)
 	}
-	// Refused here, before anything is spawned, and reported disabled by
-	// `hako features` (mountExtensions.idmap).
-	if o.Idmap || len(m.UIDMappings) > 0 || len(m.GIDMappings) > 0 {
-		return fmt.Errorf("%s.options: idmapped mounts are not supported by hako yet", field)
+	maps := len(m.UIDMappings) > 0 || len(m.GIDMappings) > 0
+	if maps && !o.Idmap {
+		return fmt.Errorf("%s.uidMappings: mappings need the idmap or ridmap option", field)
+	}
+	if maps && (len(m.UIDMappings) == 0 || len(m.GIDMappings) == 0) {
+		return fmt.Errorf("%s: an idmapped mount needs both uidMappings and gidMappings, or neither", field)
 	}
 	if o.CopyUp {
 		return fmt.Errorf("%s.options: tmpcopyup is not supported by hako yet", field)
@@ -247,4 +249,14 @@ func OptionNames() []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// HasIdmap reports whether any mount of s is idmapped.
+func HasIdmap(s *specs.Spec) bool {
+	for i := range s.Mounts {
+		if ParseOptions(s.Mounts[i].Options).Idmap {
+			return true
+		}
+	}
+	return false
 }

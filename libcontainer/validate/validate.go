@@ -99,6 +99,10 @@ func Spec(s *specs.Spec) error {
 		if err := rootfs.Check(i, &s.Mounts[i]); err != nil {
 			return err
 		}
+		m := &s.Mounts[i]
+		if rootfs.ParseOptions(m.Options).Idmap && len(m.UIDMappings) == 0 && !HasNamespace(s, specs.UserNamespace) {
+			return fmt.Errorf("mounts[%d]: idmap without uidMappings takes the container's user namespace, and it has none", i)
+		}
 	}
 	if err := linux(s); err != nil {
 		return err

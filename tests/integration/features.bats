@@ -158,3 +158,14 @@ feat() { jq -r "$1" "$TEST_DIR/features.json"; }
 		assert_nothing_left
 	fi
 }
+
+@test "features: idmapped mounts, when claimed, work" {
+	[ "$(feat .linux.mountExtensions.idmap.enabled)" = true ] || skip "not claimed"
+	mkdir -p "$TEST_DIR/src"
+	touch "$TEST_DIR/src/f"
+	update_config ".mounts += [{destination: \"/idm\", type: \"bind\", source: \"$TEST_DIR/src\", options: [\"bind\", \"idmap\"], uidMappings: [{containerID: 0, hostID: 1000, size: 1}], gidMappings: [{containerID: 0, hostID: 1000, size: 1}]}]"
+	set_cmd 'stat -c %u /idm/f'
+	run_ctr
+	assert_success
+	assert_output 1000
+}

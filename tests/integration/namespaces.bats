@@ -230,3 +230,45 @@ del_ns() { update_config ".linux.namespaces |= map(select(.type != \"$1\"))"; }
 	assert_contains read-only
 	assert_nothing_left
 }
+
+@test "idmap mount with the container's user namespace: host root's files are the container root's" {
+	skip_if_runtime runc "runc 1.1 has no idmapped mounts"
+	add_ns user
+	update_config '.linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+		| .linux.gidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]'
+	mkdir -p "$TEST_DIR/vol" "$BUNDLE/rootfs/vol"
+	echo data >"$TEST_DIR/vol/f"
+	update_config '.mounts += [{destination: "/vol", type: "bind", source: "'"$TEST_DIR/vol"'", options: ["bind", "idmap"]}]'
+	set_cmd 'stat -c "%u:%g" /vol/f; touch /vol/new && echo wrote'
+	run_ctr
+	assert_success
+	[ "${lines[0]}" = "0:0" ] || fail "owner inside: ${lines[0]} (want 0:0 through the idmap, 65534 without)"
+	assert_contains wrote
+	# Written by the container's root through the idmap: host root on disk.
+	[ "$(stat -c %u:%g "$TEST_DIR/vol/new")" = "0:0" ] || fail "on disk: $(stat -c %u:%g "$TEST_DIR/vol/new")"
+	assert_nothing_left
+}
+
+@test "idmap mount with its own mappings, in a container without a user namespace" {
+	skip_if_runtime runc "runc 1.1 has no idmapped mounts"
+	mkdir -p "$TEST_DIR/vol"
+	echo data >"$TEST_DIR/vol/f"
+	update_config '.mounts += [{destination: "/vol", type: "bind", source: "'"$TEST_DIR/vol"'", options: ["rbind", "ridmap"],
+		uidMappings: [{containerID: 0, hostID: 1234, size: 1}], gidMappings: [{containerID: 0, hostID: 4321, size: 1}]}]'
+	set_cmd 'stat -c "%u:%g" /vol/f'
+	run_ctr
+	assert_success
+	assert_output "1234:4321"
+	assert_nothing_left
+	# Mappings without the option, or idmap with no mappings and no user
+	# namespace, are refused before anything runs.
+	update_config '.mounts[-1].options = ["rbind"]'
+	run_ctr
+	assert_failure
+	assert_contains "uidMappings"
+	update_config '.mounts[-1].options = ["bind", "idmap"] | del(.mounts[-1].uidMappings) | del(.mounts[-1].gidMappings)'
+	run_ctr
+	assert_failure
+	assert_contains "user namespace"
+	assert_nothing_left
+}
