@@ -6,6 +6,7 @@ import (
 
 	"github.com/hako-runtime/hako/libcontainer/caps"
 	"github.com/hako-runtime/hako/libcontainer/rootfs"
+	"github.com/hako-runtime/hako/libcontainer/validate"
 	"github.com/hako-runtime/hako/seccomp"
 )
 
@@ -52,7 +53,8 @@ func Features(version string) *features.Features {
 			MountExtensions: &features.MountExtensions{
 				IDMap: &features.IDMap{Enabled: &t},
 			},
-			NetDevices: &features.NetDevices{Enabled: &f},
+			NetDevices:   &features.NetDevices{Enabled: &f},
+			MemoryPolicy: &features.MemoryPolicy{Modes: validate.MemPolicyModes(), Flags: validate.MemPolicyFlags()},
 		},
 		Annotations: map[string]string{
 			"io.github.seccomp.libseccomp.version": seccomp.LibraryVersion(),

@@ -138,6 +138,9 @@ func setup(cfg *Config, dec *json.Decoder, enc *json.Encoder) (*prepared, error)
 			return nil, fmt.Errorf("process.rlimits %s: %w", r.Type, err)
 		}
 	}
+	if err := applyKernelPolicy(s.Linux); err != nil {
+		return nil, err
+	}
 	u, err := resolveUser(proc)
 	if err != nil {
 		return nil, err

@@ -2,6 +2,7 @@ package validate
 
 import (
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -108,4 +109,79 @@ func CPUList(field, list string) (*unix.CPUSet, error) {
 		}
 	}
 	return &set, nil
+}
+
+// set_mempolicy(2) modes and flags (linux/mempolicy.h).
+var memPolicyModes = map[specs.MemoryPolicyModeType]int{
+	specs.MpolDefault: 0, specs.MpolPreferred: 1, specs.MpolBind: 2, specs.MpolInterleave: 3,
+	specs.MpolLocal: 4, specs.MpolPreferredMany: 5, specs.MpolWeightedInterleave: 6,
+}
+
+var memPolicyFlags = map[specs.MemoryPolicyFlagType]int{
+	specs.MpolFNumaBalancing: 1 << 13, specs.MpolFRelativeNodes: 1 << 14, specs.MpolFStaticNodes: 1 << 15,
+}
+
+// MemPolicy returns the mode (with flags) and node mask of
+// linux.memoryPolicy for set_mempolicy(2).
+func MemPolicy(p *specs.LinuxMemoryPolicy) (mode int, mask []uint64, err error) {
+	m, ok := memPolicyModes[p.Mode]
+	if !ok {
+		return 0, nil, fmt.Errorf("linux.memoryPolicy.mode: unknown mode %q", p.Mode)
+	}
+	for i, f := range p.Flags {
+		v, ok := memPolicyFlags[f]
+		if !ok {
+			return 0, nil, fmt.Errorf("linux.memoryPolicy.flags[%d]: unknown flag %q", i, f)
+		}
+		m |= v
+	}
+	none := p.Mode == specs.MpolDefault || p.Mode == specs.MpolLocal
+	if strings.TrimSpace(p.Nodes) == "" {
+		if !none && p.Mode != specs.MpolPreferred {
+			return 0, nil, fmt.Errorf("linux.memoryPolicy.nodes: %s needs nodes", p.Mode)
+		}
+		return m, nil, nil
+	}
+	if none {
+		return 0, nil, fmt.Errorf("linux.memoryPolicy.nodes: must be empty for %s", p.Mode)
+	}
+	set, err := CPUList("linux.memoryPolicy.nodes", p.Nodes)
+	if err != nil {
+		return 0, nil, err
+	}
+	mask = make([]uint64, len(set))
+	for i, w := range set {
+		mask[i] = uint64(w)
+	}
+	return m, mask, nil
+}
+
+// Personality returns the personality(2) value of linux.personality.
+func Personality(p *specs.LinuxPersonality) (uint, error) {
+	var v uint
+	switch p.Domain {
+	case specs.PerLinux:
+		v = 0x0000 // PER_LINUX
+	case specs.PerLinux32:
+		v = 0x0008 // PER_LINUX32
+	default:
+		return 0, fmt.Errorf("linux.personality.domain: unknown domain %q", p.Domain)
+	}
+	if len(p.Flags) > 0 {
+		return 0, fmt.Errorf("linux.personality.flags: unknown flag %q (the spec defines none)", p.Flags[0])
+	}
+	return v, nil
+}
+
+// MemPolicyModes and MemPolicyFlags list what linux.memoryPolicy takes.
+func MemPolicyModes() []string { return sortedKeys(memPolicyModes) }
+func MemPolicyFlags() []string { return sortedKeys(memPolicyFlags) }
+
+func sortedKeys[K ~string, V any](m map[K]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, string(k))
+	}
+	sort.Strings(out)
+	return out
 }

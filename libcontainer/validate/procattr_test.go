@@ -52,3 +52,27 @@ func TestCPUList(t *testing.T) {
 		}
 	}
 }
+
+func TestMemPolicyAndPersonality(t *testing.T) {
+	mode, mask, err := MemPolicy(&specs.LinuxMemoryPolicy{Mode: specs.MpolBind, Nodes: "0,2-3", Flags: []specs.MemoryPolicyFlagType{specs.MpolFStaticNodes}})
+	if err != nil || mode != 2|1<<15 || len(mask) == 0 || mask[0] != 0b1101 {
+		t.Errorf("bind 0,2-3 static: %x %v %v", mode, mask, err)
+	}
+	if mode, mask, err := MemPolicy(&specs.LinuxMemoryPolicy{Mode: specs.MpolLocal}); err != nil || mode != 4 || mask != nil {
+		t.Errorf("local: %d %v %v", mode, mask, err)
+	}
+	for _, bad := range []specs.LinuxMemoryPolicy{{Mode: "MPOL_X"}, {Mode: specs.MpolBind}, {Mode: specs.MpolLocal, Nodes: "0"},
+		{Mode: specs.MpolBind, Nodes: "x"}, {Mode: specs.MpolBind, Nodes: "0", Flags: []specs.MemoryPolicyFlagType{"MPOL_F_X"}}} {
+		if _, _, err := MemPolicy(&bad); err == nil || !strings.Contains(err.Error(), "linux.memoryPolicy") {
+			t.Errorf("%+v: %v", bad, err)
+		}
+	}
+	if v, err := Personality(&specs.LinuxPersonality{Domain: specs.PerLinux32}); err != nil || v != 8 {
+		t.Errorf("LINUX32: %d %v", v, err)
+	}
+	for _, bad := range []specs.LinuxPersonality{{Domain: "BSD"}, {Domain: specs.PerLinux, Flags: []specs.LinuxPersonalityFlag{"X"}}} {
+		if _, err := Personality(&bad); err == nil || !strings.Contains(err.Error(), "linux.personality") {
+			t.Errorf("%+v: %v", bad, err)
+		}
+	}
+}

@@ -276,10 +276,14 @@ func linux(s *specs.Spec) error {
 		return errors.New("linux.intelRdt: not supported by hako (no resctrl support)")
 	}
 	if l.Personality != nil {
-		return errors.New("linux.personality: not supported by hako yet")
+		if _, err := Personality(l.Personality); err != nil {
+			return err
+		}
 	}
 	if l.MemoryPolicy != nil {
-		return errors.New("linux.memoryPolicy: not supported by hako yet")
+		if _, _, err := MemPolicy(l.MemoryPolicy); err != nil {
+			return err
+		}
 	}
 	if l.NetDevices != nil {
 		return errors.New("linux.netDevices: not supported by hako yet")

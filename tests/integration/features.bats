@@ -169,3 +169,22 @@ feat() { jq -r "$1" "$TEST_DIR/features.json"; }
 	assert_success
 	assert_output 1000
 }
+
+@test "features: every memoryPolicy mode listed is accepted" {
+	[ -e /proc/self/numa_maps ] || skip "kernel without NUMA"
+	set_args true
+	local m nodes
+	for m in $(feat '.linux.memoryPolicy.modes[]'); do
+		nodes='"0"'
+		case $m in MPOL_DEFAULT | MPOL_LOCAL) nodes='""' ;; esac
+		update_config ".linux.memoryPolicy = {mode: \"$m\", nodes: $nodes}"
+		run_ctr
+		[ "$status" -eq 0 ] || fail "$m: $output"
+	done
+	# NUMA_BALANCING only goes with MPOL_BIND (and PREFERRED_MANY).
+	for f in $(feat '.linux.memoryPolicy.flags[]'); do
+		update_config ".linux.memoryPolicy = {mode: \"MPOL_BIND\", nodes: \"0\", flags: [\"$f\"]}"
+		run_ctr
+		[ "$status" -eq 0 ] || fail "$f: $output"
+	done
+}

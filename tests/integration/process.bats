@@ -228,3 +228,30 @@ four"
 	assert_failure
 	assert_contains "process.execCPUAffinity.final"
 }
+
+@test "linux.personality LINUX32: uname reports a 32-bit machine" {
+	[ "$(uname -m)" = x86_64 ] || skip "x86_64 host only"
+	update_config '.linux.personality = {domain: "LINUX32"}'
+	set_cmd 'uname -m'
+	run_ctr
+	assert_success
+	assert_output i686
+	update_config '.linux.personality = {domain: "LINUX", flags: ["X"]}'
+	run_ctr
+	assert_failure
+	assert_contains "linux.personality.flags"
+}
+
+@test "linux.memoryPolicy: the process's mappings are bound to the node" {
+	[ -e /proc/self/numa_maps ] || skip "kernel without NUMA"
+	update_config '.linux.memoryPolicy = {mode: "MPOL_BIND", nodes: "0"}'
+	set_cmd 'grep -c " bind:0 " /proc/self/numa_maps'
+	run_ctr
+	assert_success
+	[ "$output" -gt 0 ] || fail "no bind:0 mapping: $output"
+	update_config '.linux.memoryPolicy = {mode: "MPOL_LOCAL", nodes: "0"}'
+	run_ctr
+	assert_failure
+	assert_contains "linux.memoryPolicy.nodes"
+	assert_nothing_left
+}
