@@ -35,16 +35,8 @@ func runRun(g *global, args []string) error {
 		if err != nil {
 			return err
 		}
-		notify, err := startNotifying(c)
-		if err == nil {
-			err = c.Start(g.log)
-		}
+		notify, err := startCreated(c, g)
 		if err != nil {
-			if notify != nil {
-				notify.Close()
-			}
-			c.Delete(true, g.log)
-			c.Unlock()
 			return err
 		}
 		c.Unlock()
@@ -91,16 +83,8 @@ func runRun(g *global, args []string) error {
 			return err
 		}
 	}
-	notify, err := startNotifying(c)
-	if err == nil {
-		err = c.Start(g.log)
-	}
+	notify, err := startCreated(c, g)
 	if err != nil {
-		if notify != nil {
-			notify.Close()
-		}
-		c.Delete(true, g.log)
-		c.Unlock()
 		return err
 	}
 	if notify != nil {
@@ -130,6 +114,25 @@ func runRun(g *global, args []string) error {
 		}
 	}
 	return &exitError{code: status}
+}
+
+// startCreated starts the container `run` just created, with the
+// sd_notify socket bound first when the caller has one. On failure the
+// container is deleted and unlocked.
+func startCreated(c *libcontainer.Container, g *global) (*libcontainer.NotifyProxy, error) {
+	notify, err := startNotifying(c)
+	if err == nil {
+		err = c.Start(g.log)
+	}
+	if err != nil {
+		if notify != nil {
+			notify.Close()
+		}
+		c.Delete(true, g.log)
+		c.Unlock()
+		return nil, err
+	}
+	return notify, nil
 }
 
 // waitInit forwards signals to the init and reaps children (we may be
