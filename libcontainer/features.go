@@ -53,7 +53,7 @@ func Features(version string) *features.Features {
 			MountExtensions: &features.MountExtensions{
 				IDMap: &features.IDMap{Enabled: &t},
 			},
-			NetDevices:   &features.NetDevices{Enabled: &f},
+			NetDevices:   &features.NetDevices{Enabled: &t},
 			MemoryPolicy: &features.MemoryPolicy{Modes: validate.MemPolicyModes(), Flags: validate.MemPolicyFlags()},
 		},
 		Annotations: map[string]string{

@@ -202,6 +202,11 @@ func (sp *spawner) run() error {
 			if err := applyProcAttrs(msg.Pid, sp.spec.Process, sp.execPid != 0); err != nil {
 				return err
 			}
+			if sp.execPid == 0 {
+				if err := moveNetDevices(msg.Pid, sp.spec.Linux.NetDevices); err != nil {
+					return err
+				}
+			}
 			if msg.Pid != stage0 {
 				// nsenter forked the init and exits: reap it.
 				if err := sp.cmd.Wait(); err != nil {

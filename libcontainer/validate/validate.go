@@ -285,8 +285,15 @@ func linux(s *specs.Spec) error {
 			return err
 		}
 	}
-	if l.NetDevices != nil {
-		return errors.New("linux.netDevices: not supported by hako yet")
+	if len(l.NetDevices) > 0 && !HasNamespace(s, specs.NetworkNamespace) {
+		return errors.New("linux.netDevices: needs a network namespace")
+	}
+	for host, d := range l.NetDevices {
+		for _, n := range []string{host, d.Name} {
+			if n != "" && (len(n) > 15 || n == "." || n == ".." || strings.ContainsAny(n, "/: \t\n\x00")) {
+				return fmt.Errorf("linux.netDevices[%s]: invalid device name %q", host, n)
+			}
+		}
 	}
 	return nil
 }

@@ -272,3 +272,34 @@ del_ns() { update_config ".linux.namespaces |= map(select(.type != \"$1\"))"; }
 	assert_contains "user namespace"
 	assert_nothing_left
 }
+
+@test "netDevices: a host device is moved in, renamed, keeps its permanent global address, is up" {
+	skip_if_runtime runc "runc 1.1 has no netDevices"
+	local dev="hk${BATS_TEST_NUMBER}${FILE_DIR: -3}"
+	dev=${dev:0:12}
+	ip link add "${dev}a" type veth peer name "${dev}b" 2>/dev/null || skip "cannot create a veth pair"
+	EXTRA_CLEANUP+=("ip link del ${dev}a")
+	ip addr add 198.51.100.7/24 dev "${dev}a"
+	update_config '.linux.netDevices = {"'"${dev}a"'": {name: "ctr0"}}'
+	set_cmd 'ip -o addr show dev ctr0; cat /sys/class/net/ctr0/operstate /sys/class/net/ctr0/flags'
+	run_ctr
+	assert_success
+	assert_contains "198.51.100.7/24"
+	# IFF_UP is bit 0 of flags (a veth whose peer is down is not "up" in operstate).
+	local flags
+	flags=$(echo "$output" | tail -1)
+	(( flags & 1 )) || fail "device not up: $output"
+	# The veth went away with the container's network namespace.
+	! ip link show "${dev}a" >/dev/null 2>&1 || fail "veth still on the host"
+	# A name that already exists inside is an error; a device that does not exist too.
+	ip link add "${dev}a" type veth peer name "${dev}b"
+	update_config '.linux.netDevices = {"'"${dev}a"'": {name: "lo"}}'
+	run_ctr
+	assert_failure
+	assert_contains "already exists in the container"
+	update_config '.linux.netDevices = {"nosuchdev0": {}}'
+	run_ctr
+	assert_failure
+	assert_contains "linux.netDevices[nosuchdev0]"
+	assert_nothing_left
+}
