@@ -151,3 +151,41 @@ func TestRootSystemdScope(t *testing.T) {
 		t.Errorf("second destroy: %v", err)
 	}
 }
+
+// Fields systemd has no property for (hugetlb) need their controller in
+// the scope, which systemd does not enable in the slices; and an update
+// that fs2 refuses must not have changed the unit first.
+func TestRootSystemdHugetlbAndRefusedUpdate(t *testing.T) {
+	needSystemd(t)
+	if _, err := os.Stat("/sys/kernel/mm/hugepages/hugepages-2048kB"); err != nil {
+		t.Skip("no 2MB huge pages")
+	}
+	name := strings.TrimPrefix(randomPrefix(t), "hako-test-")
+	res := &specs.LinuxResources{
+		Pids:           &specs.LinuxPids{Limit: i64(20)},
+		HugepageLimits: []specs.LinuxHugepageLimit{{Pagesize: "2MB", Limit: 4 << 20}},
+	}
+	m := newManager(t, Config{Systemd: true, Path: "system.slice:hako-test:" + name, Resources: res})
+	unit := "hako-test-" + name + ".scope"
+	startChild(t, m, "sleep 100")
+	if err := m.Set(res); err != nil {
+		t.Fatalf("set: %v", err)
+	}
+	if got := readFile(t, m, "", "hugetlb.2MB.max"); got != "4194304" {
+		t.Errorf("hugetlb.2MB.max = %q", got)
+	}
+	bad := &specs.LinuxResources{
+		Pids:    &specs.LinuxPids{Limit: i64(7)},
+		CPU:     &specs.LinuxCPU{RealtimeRuntime: i64(1000)},
+		Unified: map[string]string{"memory.nosuch": "1"},
+	}
+	if err := m.Set(bad); err == nil {
+		t.Fatal("an update v2 cannot honour succeeded")
+	}
+	if got := unitProp(t, unit, "TasksMax"); got != uint64(20) {
+		t.Errorf("TasksMax after a refused update = %v", got)
+	}
+	if got := readFile(t, m, "", "pids.max"); got != "20" {
+		t.Errorf("pids.max after a refused update = %q", got)
+	}
+}

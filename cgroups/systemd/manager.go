@@ -176,6 +176,13 @@ func (m *Manager) Apply(pid int) error {
 	if err := waitJob(ch, "start unit "+m.unit); err != nil {
 		return err
 	}
+	// systemd only enables the controllers it manages in the slices
+	// above the scope; hugetlb, rdma and misc are enabled here (as runc
+	// does), or the scope would have no files for them. systemd leaves
+	// controllers it does not know alone.
+	if err := m.Manager.Create(); err != nil {
+		return fmt.Errorf("unit %s: %w", m.unit, err)
+	}
 	return nil
 }
 
@@ -190,7 +197,12 @@ func (m *Manager) Set(r *specs.LinuxResources) error {
 	if err != nil {
 		return err
 	}
-	// Before systemd gets a lower MemoryMax.
+	// Whatever fs2 would refuse is refused before systemd changes a
+	// property, so a failed update changes nothing; and checkBeforeUpdate
+	// is checked before systemd gets a lower MemoryMax.
+	if _, err := fs2.Plan(r, m.Manager); err != nil {
+		return err
+	}
 	if err := m.CheckMemory(r); err != nil {
 		return err
 	}
