@@ -289,11 +289,18 @@ del_ns() { update_config ".linux.namespaces |= map(select(.type != \"$1\"))"; }
 	local flags
 	flags=$(echo "$output" | tail -1)
 	(( flags & 1 )) || fail "device not up: $output"
-	# The veth went away with the container's network namespace.
-	! ip link show "${dev}a" >/dev/null 2>&1 || fail "veth still on the host"
+	# The pair went away with the container's network namespace (the
+	# kernel tears it down asynchronously): its host end goes too.
+	local i
+	for ((i = 0; i < 100; i++)); do
+		ip link show "${dev}b" >/dev/null 2>&1 || break
+		sleep 0.05
+	done
+	! ip link show "${dev}b" >/dev/null 2>&1 || fail "the veth's host end is still there"
 	# A name that already exists inside is an error; a device that does not exist too.
-	ip link add "${dev}a" type veth peer name "${dev}b"
-	update_config '.linux.netDevices = {"'"${dev}a"'": {name: "lo"}}'
+	ip link add "${dev}c" type veth peer name "${dev}d"
+	EXTRA_CLEANUP+=("ip link del ${dev}c")
+	update_config '.linux.netDevices = {"'"${dev}c"'": {name: "lo"}}'
 	run_ctr
 	assert_failure
 	assert_contains "already exists in the container"
