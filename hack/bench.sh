@@ -62,6 +62,7 @@ for rt in "${names[@]}"; do
 done
 
 # Starting the init from a sealed binary (CVE-2019-5736): cost per create or exec of the overlay used, and of the memfd fallback.
+echo "== seccomp, Docker-like default profile per create: $(go test -run '^$' -bench 'Compile' -benchtime 20x ./seccomp/ | awk '/^BenchmarkCompile/ {n = $1; sub(/^BenchmarkCompile/, "", n); sub(/-[0-9]+$/, "", n); if (n == "") n = "compile"; else if (n == "Cached") n = "cache hit"; else n = "cache miss"; printf "%s %.2f ms  ", n, $3 / 1e6}')"
 echo "== binary protection per create/exec: $(go test -run '^$' -bench SealedExe -benchtime 200x ./libcontainer/ | awk '/^BenchmarkSealedExe/ {n = $1; sub(/^BenchmarkSealedExe/, "", n); sub(/-[0-9]+$/, "", n); printf "%s %.2f ms  ", tolower(n), $3 / 1e6}')"
 
 # Peak RSS of the process that waits between create and start (runc init,
