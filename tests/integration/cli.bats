@@ -83,6 +83,11 @@ list_with() {
 	[ "$(id -u)" = 0 ] || skip "needs root"
 	local id="${CID}d" dir="/run/$RUNTIME_NAME"
 	EXTRA_CLEANUP+=("'$RUNTIME' delete -f '$id'")
+	# The runtime keeps caches under its root (.cache): a root this test
+	# brought into being goes with it, unless a container lives there.
+	if [ ! -e "$dir" ]; then
+		EXTRA_CLEANUP+=("[ -z \"\$(ls '$dir')\" ] && rm -rf '$dir'")
+	fi
 	env "$TAG_VAR=$TAG" "$RUNTIME" create -b "$BUNDLE" "$id" </dev/null >/dev/null 2>&1 3>&-
 	[ -d "$dir/$id" ] || fail "no state dir $dir/$id"
 	run "$RUNTIME" list -q
