@@ -156,13 +156,6 @@ func Create(o *CreateOpts) (c *Container, err error) {
 		Annotations: spec.Annotations, Config: spec, CgroupPath: spec.Linux.CgroupsPath, Systemd: o.Systemd,
 	}
 	sp := &spawner{c: c, o: o, spec: spec}
-	pidfdSock, err := dialPidfdSocket(o.PidfdSocket)
-	if err != nil {
-		os.RemoveAll(dir)
-		nc.Unlock()
-		return nil, err
-	}
-	defer pidfdSock.close()
 	defer func() {
 		if err != nil {
 			sp.abort()
@@ -171,6 +164,11 @@ func Create(o *CreateOpts) (c *Container, err error) {
 			c = nil
 		}
 	}()
+	pidfdSock, err := dialPidfdSocket(o.PidfdSocket)
+	if err != nil {
+		return nil, err
+	}
+	defer pidfdSock.close()
 	if o.NotifySocket != "" || o.ListenFDs > 0 {
 		// What the caller's environment adds is for this process only:
 		// the persisted config (which exec starts from) stays as given.

@@ -89,7 +89,8 @@ func (c *Container) Exec(o *ExecOpts) (int, error) {
 // directory with no symlinks, so "../.." cannot leave the container's
 // tree. A hierarchy with no sub-cgroup named gets the container's own.
 func joinSubCgroups(paths, sub map[string]string, pid int) error {
-	v2 := len(paths) == 1
+	_, unified := paths[""]
+	v2 := unified && len(paths) == 1 // a hybrid host has "" beside the v1 controllers
 	for ctrl := range sub {
 		if ctrl == "" {
 			continue

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -40,7 +41,7 @@ func (c *Container) setupNotify(spec *specs.Spec) error {
 	})
 	var env []string
 	for _, e := range spec.Process.Env {
-		if !bytes.HasPrefix([]byte(e), []byte("NOTIFY_SOCKET=")) {
+		if !strings.HasPrefix(e, "NOTIFY_SOCKET=") {
 			env = append(env, e)
 		}
 	}
@@ -50,9 +51,10 @@ func (c *Container) setupNotify(spec *specs.Spec) error {
 
 // NotifyProxy receives the container's sd_notify datagrams.
 type NotifyProxy struct {
-	conn *net.UnixConn
-	host string
-	pid  int
+	conn  *net.UnixConn
+	host  string
+	pid   int
+	pidfd int // the init, watched without the risk of a recycled pid
 }
 
 // ListenNotify binds the container's notify socket, when create set one up
@@ -66,22 +68,31 @@ func (c *Container) ListenNotify(host string) (*NotifyProxy, error) {
 	if _, err := os.Stat(dir); err != nil {
 		return nil, nil
 	}
+	pidfd, err := c.pidfd()
+	if err != nil {
+		return nil, err
+	}
 	p := filepath.Join(dir, notifySockName)
 	os.Remove(p)
 	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: p, Net: "unixgram"})
 	if err != nil {
+		unix.Close(pidfd)
 		return nil, fmt.Errorf("notify socket: %w", err)
 	}
 	// Any user of the container may notify, as with systemd's own socket.
 	if err := os.Chmod(p, 0o777); err != nil {
+		unix.Close(pidfd)
 		conn.Close()
 		return nil, fmt.Errorf("notify socket: %w", err)
 	}
-	return &NotifyProxy{conn: conn, host: host, pid: c.st.InitPid}, nil
+	return &NotifyProxy{conn: conn, host: host, pid: c.st.InitPid, pidfd: pidfd}, nil
 }
 
 // Close stops listening.
-func (n *NotifyProxy) Close() error { return n.conn.Close() }
+func (n *NotifyProxy) Close() error {
+	unix.Close(n.pidfd)
+	return n.conn.Close()
+}
 
 // Forward relays messages to the host socket. With untilReady it returns
 // after READY=1 has been passed on (and acknowledged with a barrier) or
@@ -103,7 +114,7 @@ func (n *NotifyProxy) Forward(untilReady bool) error {
 		if err != nil {
 			var ne net.Error
 			if errors.As(err, &ne) && ne.Timeout() {
-				if unix.Kill(n.pid, 0) != nil {
+				if unix.PidfdSendSignal(n.pidfd, 0, nil, 0) != nil {
 					return nil
 				}
 				continue

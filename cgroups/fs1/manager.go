@@ -284,20 +284,15 @@ func (m *Manager) Frozen() (bool, error) {
 // thawed. A container that was already paused stays paused, except for
 // SIGKILL: v1 frozen tasks cannot die until thawed, so it is thawed.
 func (m *Manager) Kill(sig unix.Signal) error {
-	wasFrozen := false
-	if _, ok := m.paths["freezer"]; ok {
-		wasFrozen, _ = m.Frozen()
-		if !wasFrozen {
-			if err := m.Freeze(); err == nil {
-				defer m.Thaw()
-			}
+	if _, ok := m.paths["freezer"]; !ok {
+		pids, err := m.Pids()
+		if err != nil {
+			return fmt.Errorf("kill: %w", err)
 		}
+		return common.SignalAll(pids, sig)
 	}
-	pids, err := m.Pids()
+	wasFrozen, err := common.SignalFrozen(m, sig)
 	if err != nil {
-		return fmt.Errorf("kill: %w", err)
-	}
-	if err := common.SignalAll(pids, sig); err != nil {
 		return err
 	}
 	if wasFrozen && sig == unix.SIGKILL {

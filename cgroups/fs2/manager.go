@@ -244,17 +244,8 @@ func (m *Manager) Kill(sig unix.Signal) error {
 		}
 		return nil
 	}
-	frozen, _ := m.Frozen()
-	if !frozen {
-		if err := m.Freeze(); err == nil {
-			defer m.Thaw()
-		}
-	}
-	pids, err := m.Pids()
-	if err != nil {
-		return fmt.Errorf("kill: %w", err)
-	}
-	return common.SignalAll(pids, sig)
+	_, err := common.SignalFrozen(m, sig)
+	return err
 }
 
 // OOMEvents reports one value per OOM kill in the cgroup (memory.events

@@ -3,6 +3,7 @@ package lsm
 import (
 	"bytes"
 	"os"
+	"sync"
 
 	"golang.org/x/sys/unix"
 )
@@ -11,9 +12,11 @@ import (
 // parameter says Y (the LSM framework clears it when AppArmor is built in
 // but not selected), SELinux when selinuxfs is mounted. It must run in
 // the host's mount namespace, i.e. in the hako process, not the init.
-func Detect() Host {
+// A command asks several times (checks, then the init's config): the host
+// is read once.
+var Detect = sync.OnceValue(func() Host {
 	return Host{AppArmor: appArmorEnabled("/sys/module/apparmor/parameters/enabled"), SELinux: selinuxEnabled()}
-}
+})
 
 func appArmorEnabled(param string) bool {
 	b, err := os.ReadFile(param)

@@ -113,3 +113,28 @@ func SignalAll(pids []int, sig unix.Signal) error {
 	}
 	return errors.Join(errs...)
 }
+
+// Freezer is what SignalFrozen needs of a manager.
+type Freezer interface {
+	Frozen() (bool, error)
+	Freeze() error
+	Thaw() error
+	Pids() ([]int, error)
+}
+
+// SignalFrozen signals every process of m with the cgroup frozen while the
+// pids are collected and signalled, so nothing forks away in between. A
+// cgroup that was frozen already stays frozen; wasFrozen says so.
+func SignalFrozen(m Freezer, sig unix.Signal) (wasFrozen bool, err error) {
+	wasFrozen, _ = m.Frozen()
+	if !wasFrozen {
+		if err := m.Freeze(); err == nil {
+			defer m.Thaw()
+		}
+	}
+	pids, err := m.Pids()
+	if err != nil {
+		return wasFrozen, fmt.Errorf("kill: %w", err)
+	}
+	return wasFrozen, SignalAll(pids, sig)
+}
