@@ -57,7 +57,7 @@
 //
 // # Resource fields
 //
-// Nil means "leave alone". pids.limit: negative is "max", 0 is 0.
+// Nil means "leave alone". pids.limit: negative is "max", 0 is 1 (runc).
 // memory.swap is memory+swap as in v1 and converted for v2 as runc does
 // (-1 memory without swap gives unlimited swap; swap == memory disables
 // swap); cpu.shares becomes cpu.weight with runc >= 1.3.2's curve

@@ -133,11 +133,7 @@ func Plan(r *specs.LinuxResources, env Env) ([]write, error) {
 		}
 	}
 	if pl := r.Pids; pl != nil && pl.Limit != nil {
-		v := "max"
-		if *pl.Limit >= 0 {
-			v = i64s(*pl.Limit)
-		}
-		p.add("pids.limit", "pids", "pids.max", v)
+		p.add("pids.limit", "pids", "pids.max", common.PidsMax(*pl.Limit))
 	}
 	if b := r.BlockIO; b != nil {
 		planBlkio(p, b)

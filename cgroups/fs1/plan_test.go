@@ -84,7 +84,7 @@ func TestPlan(t *testing.T) {
 			"cpu:cpu.shares=512\ncpu:cpu.cfs_period_us=100000\ncpu:cpu.cfs_quota_us=50000\ncpu:cpu.cfs_burst_us=10\n" +
 				"cpu:cpu.rt_period_us=1000000\ncpu:cpu.rt_runtime_us=950000\ncpu:cpu.idle=0\ncpuset:cpuset.cpus=0\ncpuset:cpuset.mems=0"},
 		{"negative quota is -1", specs.LinuxResources{CPU: &specs.LinuxCPU{Quota: i64(-5)}}, host, "cpu:cpu.cfs_quota_us=-1"},
-		{"pids", specs.LinuxResources{Pids: &specs.LinuxPids{Limit: i64(0)}}, host, "pids:pids.max=0"},
+		{"pids zero is one, as in runc", specs.LinuxResources{Pids: &specs.LinuxPids{Limit: i64(0)}}, host, "pids:pids.max=1"},
 		{"pids negative", specs.LinuxResources{Pids: &specs.LinuxPids{Limit: i64(-1)}}, host, "pids:pids.max=max"},
 		{"blkio bfq", specs.LinuxResources{BlockIO: &specs.LinuxBlockIO{Weight: u16(300),
 			WeightDevice:            []specs.LinuxWeightDevice{{LinuxBlockIODevice: dev(8, 0), Weight: u16(20)}},

@@ -122,7 +122,7 @@ func Plan(r *specs.LinuxResources, env Env) ([]write, error) {
 		}
 	}
 	if p := r.Pids; p != nil && p.Limit != nil {
-		ws = append(ws, w("pids.max", limitStr(*p.Limit)))
+		ws = append(ws, w("pids.max", common.PidsMax(*p.Limit)))
 	}
 	if b := r.BlockIO; b != nil {
 		bw, err := planIO(b, env)

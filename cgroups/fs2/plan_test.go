@@ -75,7 +75,7 @@ func TestPlan(t *testing.T) {
 		{"quota -1 is max, quota alone keeps period", specs.LinuxResources{CPU: &specs.LinuxCPU{Quota: i64(-1)}}, full, "cpu.max=max"},
 		{"period alone keeps quota", specs.LinuxResources{CPU: &specs.LinuxCPU{Period: u64(200000)}}, full, "cpu.max=50000 200000"},
 		{"pids positive", specs.LinuxResources{Pids: &specs.LinuxPids{Limit: i64(10)}}, full, "pids.max=10"},
-		{"pids zero is zero", specs.LinuxResources{Pids: &specs.LinuxPids{Limit: i64(0)}}, full, "pids.max=0"},
+		{"pids zero is one, as in runc", specs.LinuxResources{Pids: &specs.LinuxPids{Limit: i64(0)}}, full, "pids.max=1"},
 		{"pids negative is max", specs.LinuxResources{Pids: &specs.LinuxPids{Limit: i64(-1)}}, full, "pids.max=max"},
 		{"pids nil is untouched", specs.LinuxResources{Pids: &specs.LinuxPids{}}, full, ""},
 		{"io without bfq", specs.LinuxResources{BlockIO: &specs.LinuxBlockIO{

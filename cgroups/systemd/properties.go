@@ -93,7 +93,11 @@ func Properties(r *specs.LinuxResources, names DeviceNames) ([]sd.Property, erro
 		}
 	}
 	if p := r.Pids; p != nil && p.Limit != nil {
-		ps = append(ps, prop("TasksMax", limit(*p.Limit)))
+		n := *p.Limit
+		if n == 0 {
+			n = 1 // systemd refuses 0; runc (and the fs drivers) make it 1
+		}
+		ps = append(ps, prop("TasksMax", limit(n)))
 	}
 	if b := r.BlockIO; b != nil && b.Weight != nil && *b.Weight != 0 {
 		ps = append(ps, prop("IOWeight", fs2.BlkioWeightToIOWeight(*b.Weight)))

@@ -86,7 +86,7 @@ func TestProperties(t *testing.T) {
 		{"quota without period, unlimited", specs.LinuxResources{CPU: &specs.LinuxCPU{Quota: i64(-1)}},
 			"CPUQuotaPerSecUSec=18446744073709551615"},
 		{"pids", specs.LinuxResources{Pids: &specs.LinuxPids{Limit: i64(-1)}}, "TasksMax=18446744073709551615"},
-		{"pids zero", specs.LinuxResources{Pids: &specs.LinuxPids{Limit: i64(0)}}, "TasksMax=0"},
+		{"pids zero is one", specs.LinuxResources{Pids: &specs.LinuxPids{Limit: i64(0)}}, "TasksMax=1"},
 		{"io weight", specs.LinuxResources{BlockIO: &specs.LinuxBlockIO{Weight: u16(1000)}}, "IOWeight=10000"},
 		{"devices strict", specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{
 			{Allow: false, Access: "rwm"},

@@ -155,3 +155,18 @@ func ParseList(s string) []uint16 {
 	}
 	return out
 }
+
+// PidsMax is the pids.max value of linux.resources.pids.limit: negative
+// is "max", and 0 is 1, as in runc (opencontainers/cgroups): systemd
+// refuses TasksMax=0, every driver maps it the same way, and with one task
+// allowed the container's process still runs (the limit is applied once
+// the init exists).
+func PidsMax(limit int64) string {
+	switch {
+	case limit < 0:
+		return "max"
+	case limit == 0:
+		return "1"
+	}
+	return strconv.FormatInt(limit, 10)
+}
