@@ -28,7 +28,8 @@ func runExec(g *global, args []string) error {
 	fs := newFlags("exec", "<container-id> <command> [args...]")
 	var (
 		procFile, cwd, user, consoleSocket, pidFile, apparmor, label, pidfdSocket string
-		tty, detach, nnp, ignorePaused                                            bool
+		tty, detach, ignorePaused                                                 bool
+		nnp                                                                       optBool
 		env, gids, capsAdd, cgroups                                               listFlag
 		preserve                                                                  int
 	)
@@ -40,11 +41,12 @@ func runExec(g *global, args []string) error {
 	fs.Var(&gids, "additional-gids", "additional gid (repeatable)")
 	fs.Var(&gids, "g", "additional gid (repeatable)")
 	fs.Var(&capsAdd, "cap", "add a capability (repeatable)")
+	fs.Var(&capsAdd, "c", "add a capability (repeatable)")
 	boolFlag(fs, &tty, []string{"tty", "t"}, "allocate a pseudo-terminal")
 	boolFlag(fs, &detach, []string{"detach", "d"}, "do not wait for the process")
 	fs.StringVar(&consoleSocket, "console-socket", "", "unix socket to send the pty master to")
 	fs.StringVar(&pidFile, "pid-file", "", "file to write the process id to")
-	fs.BoolVar(&nnp, "no-new-privs", false, "set no_new_privs")
+	fs.Var(&nnp, "no-new-privs", "set no_new_privs (--no-new-privs=false clears the container's)")
 	fs.StringVar(&apparmor, "apparmor", "", "AppArmor profile")
 	fs.StringVar(&label, "process-label", "", "SELinux label")
 	fs.Var(&cgroups, "cgroup", "[controller[,controller...]:]path of an existing sub-cgroup to run in (repeatable)")
@@ -75,7 +77,7 @@ func runExec(g *global, args []string) error {
 		return err
 	}
 	o := &libcontainer.ExecOpts{Process: p, ConsoleSocket: consoleSocket, PidFile: pidFile, PreserveFDs: preserve,
-		IgnorePaused: ignorePaused, PidfdSocket: pidfdSocket, SubCgroups: sub}
+		IgnorePaused: ignorePaused, PidfdSocket: pidfdSocket, SubCgroups: sub, Log: g.log}
 	var sigs chan os.Signal
 	var proxy *ttyProxy
 	if !detach {
@@ -107,7 +109,8 @@ func runExec(g *global, args []string) error {
 // execFlags are the exec options that shape the process.
 type execFlags struct {
 	procFile, cwd, user, apparmor, label string
-	tty, nnp                             bool
+	tty                                  bool
+	nnp                                  optBool
 	env, gids, caps                      listFlag
 	args                                 []string
 }
@@ -164,9 +167,17 @@ func (f *execFlags) process(base *specs.Process) (*specs.Process, error) {
 		}
 		add := func(l []string) []string { return append(append([]string{}, l...), f.caps...) }
 		cp.Bounding, cp.Effective, cp.Permitted = add(cp.Bounding), add(cp.Effective), add(cp.Permitted)
+		// As runc: not to the inheritable set, so ambient (which needs
+		// it) only when the container has inheritable capabilities; an
+		// added one outside them is then a warning, not an error.
+		if len(cp.Inheritable) > 0 {
+			cp.Ambient = add(cp.Ambient)
+		}
 		p.Capabilities = &cp
 	}
-	p.NoNewPrivileges = p.NoNewPrivileges || f.nnp
+	if f.nnp.set {
+		p.NoNewPrivileges = f.nnp.v
+	}
 	// Unset flags keep the container's labels: an exec'd process must not
 	// escape the confinement of the container it joins.
 	if f.apparmor != "" {
@@ -176,6 +187,21 @@ func (f *execFlags) process(base *specs.Process) (*specs.Process, error) {
 		p.SelinuxLabel = f.label
 	}
 	return &p, nil
+}
+
+// optBool is a boolean flag that knows whether it was given, so that
+// --no-new-privs=false can clear what the container's process sets.
+type optBool struct{ v, set bool }
+
+func (b *optBool) String() string   { return strconv.FormatBool(b.v) }
+func (b *optBool) IsBoolFlag() bool { return true }
+func (b *optBool) Set(s string) error {
+	v, err := strconv.ParseBool(s)
+	if err != nil {
+		return err
+	}
+	b.v, b.set = v, true
+	return nil
 }
 
 // parseSubCgroups reads --cgroup values, runc's syntax: "path" for every

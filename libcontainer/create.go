@@ -14,6 +14,7 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
+	"github.com/hako-runtime/hako/libcontainer/caps"
 	"github.com/hako-runtime/hako/libcontainer/logs"
 	"github.com/hako-runtime/hako/libcontainer/lsm"
 	rfs "github.com/hako-runtime/hako/libcontainer/rootfs"
@@ -104,6 +105,9 @@ func Create(o *CreateOpts) (c *Container, err error) {
 	}
 	if err := validate.Spec(spec); err != nil {
 		return nil, err
+	}
+	if _, unknown := caps.FromSpec(spec.Process.Capabilities); len(unknown) > 0 {
+		o.Log.Warnf("%s", caps.UnknownWarning(unknown))
 	}
 	if err := lsm.CheckSpec(spec, lsm.Detect()); err != nil {
 		return nil, err

@@ -12,6 +12,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/hako-runtime/hako/libcontainer/caps"
+	"github.com/hako-runtime/hako/libcontainer/logs"
 	"github.com/hako-runtime/hako/libcontainer/lsm"
 	"github.com/hako-runtime/hako/libcontainer/validate"
 )
@@ -26,6 +27,9 @@ type ExecOpts struct {
 	IgnorePaused  bool
 	// PidfdSocket receives a pidfd of the process.
 	PidfdSocket string
+	// Log receives warnings (unknown capabilities, ambient ones that
+	// cannot be raised).
+	Log *logs.Logger
 	// SubCgroups are existing sub-cgroups of the container's to run in,
 	// by controller ("" = every controller; the only key on cgroup v2).
 	SubCgroups map[string]string
@@ -45,7 +49,13 @@ func (c *Container) Exec(o *ExecOpts) (int, error) {
 	if p.Cwd == "" {
 		p.Cwd = "/"
 	}
-	if _, err := caps.FromSpec(p.Capabilities); err != nil {
+	if !filepath.IsAbs(p.Cwd) {
+		return 0, fmt.Errorf("process.cwd: must be an absolute path, got %q", p.Cwd)
+	}
+	if _, unknown := caps.FromSpec(p.Capabilities); len(unknown) > 0 {
+		o.Log.Warnf("%s", caps.UnknownWarning(unknown))
+	}
+	if _, _, err := validate.Env(p.Env); err != nil {
 		return 0, err
 	}
 	if err := validate.ProcessAttrs(p); err != nil {
@@ -67,7 +77,7 @@ func (c *Container) Exec(o *ExecOpts) (int, error) {
 	defer pidfdSock.close()
 	sp := &spawner{c: c, spec: &spec, execPid: c.st.InitPid, subCgroups: o.SubCgroups, o: &CreateOpts{
 		Root: filepath.Dir(c.dir), ID: c.ID, ConsoleSocket: o.ConsoleSocket, ConsoleConn: o.ConsoleConn,
-		PreserveFDs: o.PreserveFDs, NoNewKeyring: true,
+		PreserveFDs: o.PreserveFDs, NoNewKeyring: true, Log: o.Log,
 	}}
 	if err := sp.run(); err != nil {
 		sp.abort()

@@ -1,8 +1,10 @@
 package libcontainer
 
 import (
+	"bytes"
 	"fmt"
 	"runtime"
+	"unsafe"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -10,13 +12,19 @@ import (
 	"github.com/hako-runtime/hako/libcontainer/validate"
 )
 
-// applyProcAttrs sets what the kernel lets a privileged process set on
-// another by pid: I/O priority, scheduling attributes and, for exec, the
-// final CPU affinity (after the cgroup join, which resets affinity to the
-// cpuset). Done by the host, like oom_score_adj, so it needs no privilege
-// in the container and no /proc the container could redirect. pid is the
-// init's main thread, the one that calls execve, so it carries them over.
-func applyProcAttrs(pid int, p *specs.Process, exec bool) error {
+// applyLimits sets what the workload asks to be limited to, by pid, once
+// the init has done the runtime's own work: rlimits, I/O priority and
+// scheduling attributes. Done by the host, so raising a hard limit needs
+// the host's privilege and not one in the container's user namespace, and
+// no /proc the container could redirect is involved. pid is the init's
+// main thread, the one that calls execve, so it carries them over.
+func applyLimits(pid int, p *specs.Process) error {
+	for _, r := range p.Rlimits {
+		lim := unix.Rlimit{Cur: r.Soft, Max: r.Hard}
+		if err := unix.Prlimit(pid, validate.Rlimits[r.Type], &lim, nil); err != nil {
+			return fmt.Errorf("process.rlimits %s: %w", r.Type, err)
+		}
+	}
 	if p.IOPriority != nil {
 		v, err := validate.IOPriority(p.IOPriority)
 		if err != nil {
@@ -35,7 +43,21 @@ func applyProcAttrs(pid int, p *specs.Process, exec bool) error {
 			return fmt.Errorf("process.scheduler: sched_setattr: %w", err)
 		}
 	}
-	if a := p.ExecCPUAffinity; exec && a != nil && a.Final != "" {
+	return nil
+}
+
+// setAffinity gives the process that is about to become the init (still
+// hako, in its cgroup, before nsenter forks) the CPU affinity of the
+// container rather than its caller's (`taskset -c 0 hako run` must not pin
+// the container): every CPU the cgroup allows, or for exec the
+// execCPUAffinity.final cpus; with only execCPUAffinity.initial the exec'd
+// process stays where initial put it, as in runc.
+func setAffinity(pid int, p *specs.Process, exec bool) error {
+	a := p.ExecCPUAffinity
+	if exec && a != nil && (a.Initial != "" || a.Final != "") {
+		if a.Final == "" {
+			return nil
+		}
 		set, err := validate.CPUList("process.execCPUAffinity.final", a.Final)
 		if err != nil {
 			return err
@@ -43,6 +65,16 @@ func applyProcAttrs(pid int, p *specs.Process, exec bool) error {
 		if err := unix.SchedSetaffinity(pid, set); err != nil {
 			return fmt.Errorf("process.execCPUAffinity.final: %w", err)
 		}
+		return nil
+	}
+	// All possible CPUs, not the online ones: the kernel narrows the
+	// mask to the cgroup's cpuset and keeps the rest for when the cpuset
+	// grows or CPUs come online.
+	all := bytes.Repeat([]byte{0xff}, 64*1024/8)
+	_, _, errno := unix.RawSyscall(unix.SYS_SCHED_SETAFFINITY, uintptr(pid), uintptr(len(all)), uintptr(unsafe.Pointer(&all[0])))
+	runtime.KeepAlive(all)
+	if errno != 0 {
+		return fmt.Errorf("reset cpu affinity of %d: %w", pid, errno)
 	}
 	return nil
 }

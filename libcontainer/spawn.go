@@ -126,6 +126,13 @@ func (sp *spawner) run() error {
 		defer console.Close()
 	}
 
+	// Whatever else hako's caller left open must not reach the init, not
+	// even until the init's own sweep: it would be visible in the waiting
+	// init (/proc/<pid>/fd) from create to start. hako's own fds are
+	// close-on-exec already.
+	if err := closeExecFrom(3 + sp.o.PreserveFDs); err != nil {
+		return err
+	}
 	// fds 3..3+N-1 are the caller's preserved fds, in place; hako's own
 	// follow and are close-on-exec inside the init.
 	extra := make([]*os.File, 0, sp.o.PreserveFDs+3)
@@ -165,6 +172,14 @@ func (sp *spawner) run() error {
 		return err
 	}
 	child.Close()
+	if err := setAffinity(sp.cmd.Process.Pid, sp.spec.Process, sp.execPid != 0); err != nil {
+		// A reset that fails leaves the caller's affinity: runc only
+		// warns too. An asked-for final affinity is an error.
+		if a := sp.spec.Process.ExecCPUAffinity; sp.execPid != 0 && a != nil && a.Final != "" {
+			return err
+		}
+		sp.o.Log.Warnf("%v: the container process may inherit hako's CPU affinity", err)
+	}
 
 	boot, newMount, newUser := bootstrap(sp.spec, sp.execPid)
 	if _, err := parent.WriteString(boot); err != nil {
@@ -199,9 +214,6 @@ func (sp *spawner) run() error {
 					return fmt.Errorf("process.oomScoreAdj: %w", err)
 				}
 			}
-			if err := applyProcAttrs(msg.Pid, sp.spec.Process, sp.execPid != 0); err != nil {
-				return err
-			}
 			if sp.execPid == 0 {
 				if err := moveNetDevices(msg.Pid, sp.spec.Linux.NetDevices); err != nil {
 					return err
@@ -226,22 +238,20 @@ func (sp *spawner) run() error {
 				FifoFD: fifoFD, ConsoleFD: consoleFD, Exec: sp.execPid != 0, NewMountNS: newMount, NewUserNS: newUser,
 				Seccomp: sp.seccomp,
 				LSM:     lsm.Detect(),
-				Hooks:   sp.spec.Hooks != nil && len(sp.spec.Hooks.Prestart)+len(sp.spec.Hooks.CreateRuntime) > 0,
 			}
 			if err := enc.Encode(cfg); err != nil {
 				return fmt.Errorf("send init config: %w", err)
 			}
 		case initproc.MsgHooks:
-			reply := initproc.Msg{Type: "ok"}
-			if err := sp.hostHooks(); err != nil {
-				reply = initproc.Msg{Type: initproc.MsgError, Msg: err.Error()}
-			}
-			if err := enc.Encode(reply); err != nil {
+			if err := sp.reply(enc, sp.hooksStep()); err != nil {
 				return err
 			}
-			if reply.Type == initproc.MsgError {
-				return errors.New(reply.Msg)
+		case initproc.MsgLimits:
+			if err := sp.reply(enc, applyLimits(sp.initPid, sp.spec.Process)); err != nil {
+				return err
 			}
+		case initproc.MsgWarn:
+			sp.o.Log.Warnf("%s", msg.Msg)
 		case initproc.MsgMountSources:
 			if err := sendMountSources(parent, sp.initPid, sp.spec); err != nil {
 				return err
@@ -278,12 +288,36 @@ func (sp *spawner) joinCgroup(pid int) error {
 		return nil
 	}
 	sp.c.st.CgroupPaths = m.Paths()
+	return nil
+}
+
+// hooksStep is the host's part once the init has made its mounts: the
+// cgroup gets its limits only now, when the init's own threads and forks
+// exist (a pids limit of 1 is a limit on the container, not on hako),
+// and before prestart hooks, which may rely on them (as in runc).
+func (sp *spawner) hooksStep() error {
 	if r := effectiveResources(sp.spec); r != nil {
-		if err := m.Set(r); err != nil {
+		if err := sp.cg.Set(r); err != nil {
 			return fmt.Errorf("linux.resources: %w", err)
 		}
 	}
+	if h := sp.spec.Hooks; h != nil && len(h.Prestart)+len(h.CreateRuntime) > 0 {
+		return sp.hostHooks()
+	}
 	return nil
+}
+
+// reply answers a request of the init: "ok", or the error, which is also
+// returned (the init reports it too, but this text is the root cause).
+func (sp *spawner) reply(enc *json.Encoder, err error) error {
+	reply := initproc.Msg{Type: "ok"}
+	if err != nil {
+		reply = initproc.Msg{Type: initproc.MsgError, Msg: err.Error()}
+	}
+	if e := enc.Encode(reply); e != nil && err == nil {
+		return e
+	}
+	return err
 }
 
 // passListener takes the init's seccomp listener fd and hands it to the
@@ -304,6 +338,20 @@ func (sp *spawner) passListener(fdInInit int) error {
 		Bundle: sp.c.st.Bundle, Annotations: sp.spec.Annotations,
 	}
 	return seccomp.SendListener(sp.seccomp.ListenerPath, fd, st, sp.seccomp.ListenerMetadata)
+}
+
+// closeExecFrom marks every fd of this process from first up close-on-exec.
+func closeExecFrom(first int) error {
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return fmt.Errorf("list fds: %w", err)
+	}
+	for _, e := range ents {
+		if fd, err := strconv.Atoi(e.Name()); err == nil && fd >= first {
+			unix.CloseOnExec(fd)
+		}
+	}
+	return nil
 }
 
 // procNSName is the /proc/<pid>/ns entry of each namespace type.

@@ -2,6 +2,8 @@ package caps
 
 import (
 	"fmt"
+	"sort"
+	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -12,29 +14,37 @@ type Sets struct {
 	Bounding, Effective, Permitted, Inheritable, Ambient Set
 }
 
-// FromSpec parses every set, naming the failing field.
-func FromSpec(c *specs.LinuxCapabilities) (Sets, error) {
-	var s Sets
+// FromSpec parses every set. Unknown names are skipped and listed, each
+// once, sorted, for the caller to warn about (runc's "ignoring unknown or
+// unavailable capabilities").
+func FromSpec(c *specs.LinuxCapabilities) (s Sets, unknown []string) {
 	if c == nil {
 		return s, nil
 	}
-	var err error
+	seen := map[string]bool{}
 	for _, f := range []struct {
-		name string
 		list []string
 		dst  *Set
 	}{
-		{"bounding", c.Bounding, &s.Bounding},
-		{"effective", c.Effective, &s.Effective},
-		{"permitted", c.Permitted, &s.Permitted},
-		{"inheritable", c.Inheritable, &s.Inheritable},
-		{"ambient", c.Ambient, &s.Ambient},
+		{c.Bounding, &s.Bounding}, {c.Effective, &s.Effective}, {c.Permitted, &s.Permitted},
+		{c.Inheritable, &s.Inheritable}, {c.Ambient, &s.Ambient},
 	} {
-		if *f.dst, err = Parse("process.capabilities."+f.name, f.list); err != nil {
-			return s, err
+		var u []string
+		*f.dst, u = Parse(f.list)
+		for _, n := range u {
+			if !seen[n] {
+				seen[n] = true
+				unknown = append(unknown, n)
+			}
 		}
 	}
-	return s, nil
+	sort.Strings(unknown)
+	return s, unknown
+}
+
+// UnknownWarning is the warning for names FromSpec skipped, in runc's words.
+func UnknownWarning(unknown []string) string {
+	return fmt.Sprintf("ignoring unknown or unavailable capabilities: [%s]", strings.Join(unknown, " "))
 }
 
 // DropBounding removes from the bounding set every capability not in keep.
@@ -53,8 +63,8 @@ func DropBounding(keep Set) error {
 
 // Apply sets effective, permitted and inheritable on the calling thread and
 // raises the ambient set (which the kernel requires to be a subset of
-// permitted and inheritable).
-func Apply(s Sets) error {
+// permitted and inheritable); what cannot be raised goes to warn.
+func Apply(s Sets, warn func(string)) error {
 	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
 	data := [2]unix.CapUserData{
 		{Effective: uint32(s.Effective), Permitted: uint32(s.Permitted), Inheritable: uint32(s.Inheritable)},
@@ -70,8 +80,11 @@ func Apply(s Sets) error {
 		if s.Ambient&(1<<uint(i)) == 0 {
 			continue
 		}
+		// Not an error, as in runc: an ambient capability outside the
+		// permitted or inheritable set is a configuration the kernel
+		// refuses, and specs have long carried such entries.
 		if err := unix.Prctl(unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_RAISE, uintptr(i), 0, 0); err != nil {
-			return fmt.Errorf("raise ambient capability %s: %w", names[i], err)
+			warn(fmt.Sprintf("can't raise ambient capability %s: %v", names[i], err))
 		}
 	}
 	return nil

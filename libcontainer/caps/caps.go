@@ -4,7 +4,6 @@
 package caps
 
 import (
-	"fmt"
 	"os"
 	"strconv"
 	"strings"
@@ -43,18 +42,30 @@ func Number(name string) (int, bool) {
 // Set is a capability bitmask (bit n = capability n).
 type Set uint64
 
-// Parse turns a list of names into a Set; field names the spec field in the
-// error ("process.capabilities.bounding").
-func Parse(field string, list []string) (Set, error) {
-	var s Set
+// Parse turns a list of names into a Set. As in runc (and crun), a name
+// must be spelled exactly as the kernel headers do ("CAP_KILL") and be
+// known to the running kernel; any other is returned in unknown, to be
+// warned about and skipped, so that a spec written for a newer kernel
+// still runs.
+func Parse(list []string) (s Set, unknown []string) {
 	for _, c := range list {
-		n, ok := Number(c)
+		n, ok := exact(c)
 		if !ok {
-			return 0, fmt.Errorf("%s: unknown capability %q", field, c)
+			unknown = append(unknown, c)
+			continue
 		}
 		s |= 1 << uint(n)
 	}
-	return s, nil
+	return s, unknown
+}
+
+func exact(name string) (int, bool) {
+	for i, v := range names[:min(Last()+1, len(names))] {
+		if v == name {
+			return i, true
+		}
+	}
+	return 0, false
 }
 
 var lastCap = sync.OnceValue(func() int {

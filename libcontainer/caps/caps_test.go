@@ -1,27 +1,45 @@
 package caps
 
-import "testing"
+import (
+	"reflect"
+	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
 
 func TestParse(t *testing.T) {
 	for _, tc := range []struct {
-		in   []string
-		want Set
-		err  bool
+		in      []string
+		want    Set
+		unknown []string
 	}{
-		{nil, 0, false},
-		{[]string{"CAP_CHOWN"}, 1, false},
-		{[]string{"cap_kill", "SYS_ADMIN"}, 1<<5 | 1<<21, false},
-		{[]string{"CAP_CHECKPOINT_RESTORE"}, 1 << 40, false},
-		{[]string{"CAP_NOPE"}, 0, true},
-		{[]string{""}, 0, true},
+		{nil, 0, nil},
+		{[]string{"CAP_CHOWN"}, 1, nil},
+		{[]string{"CAP_KILL", "CAP_SYS_ADMIN"}, 1<<5 | 1<<21, nil},
+		{[]string{"CAP_CHECKPOINT_RESTORE"}, 1 << 40, nil},
+		// runc's spelling only: anything else is skipped with a warning.
+		{[]string{"CAP_NOPE", "CAP_KILL"}, 1 << 5, []string{"CAP_NOPE"}},
+		{[]string{"cap_kill", "SYS_ADMIN", ""}, 0, []string{"cap_kill", "SYS_ADMIN", ""}},
 	} {
-		got, err := Parse("process.capabilities.bounding", tc.in)
-		if (err != nil) != tc.err || got != tc.want {
-			t.Errorf("Parse(%v) = %x, %v; want %x, err %v", tc.in, got, err, tc.want, tc.err)
+		if Last() < 40 && tc.want == 1<<40 {
+			continue
+		}
+		got, unknown := Parse(tc.in)
+		if got != tc.want || !reflect.DeepEqual(unknown, tc.unknown) {
+			t.Errorf("Parse(%q) = %x, %q; want %x, %q", tc.in, got, unknown, tc.want, tc.unknown)
 		}
 	}
-	if _, err := Parse("process.capabilities.ambient", []string{"CAP_X"}); err == nil || err.Error() != `process.capabilities.ambient: unknown capability "CAP_X"` {
-		t.Fatalf("error text: %v", err)
+}
+
+func TestFromSpecUnknownOnceSorted(t *testing.T) {
+	_, unknown := FromSpec(&specs.LinuxCapabilities{
+		Bounding: []string{"CAP_Z", "CAP_KILL"}, Effective: []string{"CAP_A", "CAP_Z"}, Ambient: []string{"CAP_Z"},
+	})
+	if !reflect.DeepEqual(unknown, []string{"CAP_A", "CAP_Z"}) {
+		t.Fatalf("unknown = %q", unknown)
+	}
+	if w := UnknownWarning(unknown); w != "ignoring unknown or unavailable capabilities: [CAP_A CAP_Z]" {
+		t.Fatalf("warning: %s", w)
 	}
 }
 

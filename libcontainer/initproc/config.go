@@ -26,9 +26,6 @@ type Config struct {
 	ConsoleFD  int  `json:"console_fd"` // -1 when no terminal
 	NewMountNS bool `json:"new_mount_ns"`
 	NewUserNS  bool `json:"new_user_ns"`
-	// Hooks asks for a round trip to the host so it can run prestart and
-	// createRuntime hooks once the namespaces exist.
-	Hooks bool `json:"hooks,omitempty"`
 	// Seccomp is the filter compiled on the host; the init only loads it.
 	Seccomp *seccomp.Program `json:"seccomp,omitempty"`
 	// LSM is what the host kernel offers, detected by the host: after
@@ -38,16 +35,23 @@ type Config struct {
 
 // Msg is one JSON line on the sync socket, in either direction.
 type Msg struct {
-	Type string `json:"type"` // maps, pid, hooks, ready, error
+	Type string `json:"type"` // maps, pid, hooks, limits, warn, ready, error
 	Pid  int    `json:"pid,omitempty"`
 	Msg  string `json:"msg,omitempty"`
 }
 
 // Sync socket message types.
 const (
-	MsgMaps  = "maps"
-	MsgPid   = "pid"
+	MsgMaps = "maps"
+	MsgPid  = "pid"
+	// MsgHooks: the mounts are made; the host applies linux.resources
+	// and runs prestart and createRuntime hooks (create only).
 	MsgHooks = "hooks"
+	// MsgLimits: the runtime's own work is done; the host sets the
+	// process's rlimits, I/O priority and scheduler by pid.
+	MsgLimits = "limits"
+	// MsgWarn carries a warning for the host's log (no reply).
+	MsgWarn  = "warn"
 	MsgReady = "ready"
 	MsgError = "error"
 	// MsgSeccomp carries the init's fd number of the seccomp listener in

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
-	"strings"
+	"syscall"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -73,6 +73,7 @@ func setup(cfg *Config, dec *json.Decoder, enc *json.Encoder) (*prepared, error)
 	if err := closeExtraFDs(3 + cfg.PreserveFDs); err != nil {
 		return nil, err
 	}
+	forgetNofile(proc)
 	// A new session: the container never shares the caller's terminal
 	// session, and it can take a pty as controlling terminal.
 	if _, err := unix.Setsid(); err != nil {
@@ -94,16 +95,12 @@ func setup(cfg *Config, dec *json.Decoder, enc *json.Encoder) (*prepared, error)
 			return nil, err
 		}
 	}
-	if cfg.Hooks {
-		if err := enc.Encode(Msg{Type: MsgHooks}); err != nil {
+	if !cfg.Exec {
+		// The host applies linux.resources now that the mounts (device
+		// nodes included) are made and the init's own threads exist, then
+		// runs prestart and createRuntime hooks, which may rely on them.
+		if err := roundTrip(enc, dec, Msg{Type: MsgHooks}, "wait for host hooks"); err != nil {
 			return nil, err
-		}
-		var reply Msg
-		if err := dec.Decode(&reply); err != nil {
-			return nil, fmt.Errorf("wait for host hooks: %w", err)
-		}
-		if reply.Type == MsgError {
-			return nil, errors.New(reply.Msg)
 		}
 	}
 	if !cfg.Exec && s.Hooks != nil && len(s.Hooks.CreateContainer) > 0 {
@@ -122,6 +119,14 @@ func setup(cfg *Config, dec *json.Decoder, enc *json.Encoder) (*prepared, error)
 			return nil, err
 		}
 	}
+	if !cfg.Exec {
+		// Made as root and before the root goes read-only; after
+		// pivot_root every path is inside the container. An exec'd
+		// process gets no cwd made for it, as in runc.
+		if err := os.MkdirAll(proc.Cwd, 0o755); err != nil {
+			return nil, fmt.Errorf("process.cwd %s: %w", proc.Cwd, err)
+		}
+	}
 	if cfg.ConsoleFD >= 0 {
 		if err := setupConsole(cfg); err != nil {
 			return nil, err
@@ -132,29 +137,21 @@ func setup(cfg *Config, dec *json.Decoder, enc *json.Encoder) (*prepared, error)
 			return nil, err
 		}
 	}
-	for _, r := range proc.Rlimits {
-		lim := unix.Rlimit{Cur: r.Soft, Max: r.Hard}
-		if err := unix.Setrlimit(validate.Rlimits[r.Type], &lim); err != nil {
-			return nil, fmt.Errorf("process.rlimits %s: %w", r.Type, err)
-		}
-	}
 	if err := applyKernelPolicy(s.Linux); err != nil {
 		return nil, err
 	}
-	u, err := resolveUser(proc)
+	env, hasHome, err := validate.Env(proc.Env)
 	if err != nil {
 		return nil, err
 	}
-	env := withHome(proc.Env, u.home)
-	// cwd is created as root (the user may lack the right), entered as
-	// the user. After pivot_root every path is inside the container.
-	if err := os.MkdirAll(proc.Cwd, 0o755); err != nil {
-		return nil, fmt.Errorf("process.cwd %s: %w", proc.Cwd, err)
-	}
-	sets, err := caps.FromSpec(proc.Capabilities)
+	u, err := resolveUser(proc, !hasHome)
 	if err != nil {
 		return nil, err
 	}
+	if !hasHome {
+		env = append(env, "HOME="+u.home)
+	}
+	sets, _ := caps.FromSpec(proc.Capabilities) // the host warned about unknown names
 	// The labels take effect at execve. They are written while the init
 	// still has its capabilities (a private procfs instance needs
 	// CAP_SYS_ADMIN) and before seccomp, which might refuse the write;
@@ -169,16 +166,40 @@ func setup(cfg *Config, dec *json.Decoder, enc *json.Encoder) (*prepared, error)
 			return nil, err
 		}
 	}
-	if err := switchUser(proc, u, sets); err != nil {
+	// The cwd is entered with the runtime's privileges first (a 0700
+	// directory of another user is still entered by a uid 0 process
+	// without CAP_DAC_OVERRIDE, as in runc), and only if that is refused,
+	// again as the process's user (a directory only that user may enter,
+	// on a filesystem that does not let root override).
+	cwdLater := false
+	if err := unix.Chdir(proc.Cwd); err != nil {
+		if !errors.Is(err, unix.EACCES) && !errors.Is(err, unix.EPERM) {
+			return nil, fmt.Errorf("process.cwd %s: %w", proc.Cwd, err)
+		}
+		cwdLater = true
+	}
+	// The workload's own limits come last: the host sets the rlimits
+	// (and I/O and CPU scheduling) of this process by pid, with its
+	// privileges, once the runtime's own work here is done.
+	if err := roundTrip(enc, dec, Msg{Type: MsgLimits}, "wait for process limits"); err != nil {
+		return nil, err
+	}
+	enterCwd := func() error {
+		if cwdLater {
+			if err := unix.Chdir(proc.Cwd); err != nil {
+				return fmt.Errorf("process.cwd %s: %w", proc.Cwd, err)
+			}
+		}
+		return nil
+	}
+	warn := func(w string) { _ = enc.Encode(Msg{Type: MsgWarn, Msg: w}) }
+	if err := switchUser(proc, u, sets, enterCwd, warn); err != nil {
 		return nil, err
 	}
 	// A uid change set dumpable to fs.suid_dumpable; the init stays
 	// non-dumpable (see nsenter) until its execve, whatever that says.
 	if err := unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0); err != nil {
 		return nil, fmt.Errorf("set non-dumpable: %w", err)
-	}
-	if err := unix.Chdir(proc.Cwd); err != nil {
-		return nil, fmt.Errorf("process.cwd %s: %w", proc.Cwd, err)
 	}
 	if err := checkCwd(); err != nil {
 		return nil, err
@@ -205,6 +226,37 @@ func setup(cfg *Config, dec *json.Decoder, enc *json.Encoder) (*prepared, error)
 		path: path, args: proc.Args, env: env, spec: s,
 		fifo: fifoFile(cfg.FifoFD),
 	}, nil
+}
+
+// forgetNofile makes Go's execve leave RLIMIT_NOFILE alone when the spec
+// sets it: Go raised the soft limit at start-up and would restore the
+// inherited one at execve, undoing what the host sets by pid. Setting the
+// current value again changes nothing but that.
+func forgetNofile(p *specs.Process) {
+	for _, r := range p.Rlimits {
+		if r.Type == "RLIMIT_NOFILE" {
+			var cur syscall.Rlimit
+			if syscall.Getrlimit(syscall.RLIMIT_NOFILE, &cur) == nil {
+				_ = syscall.Setrlimit(syscall.RLIMIT_NOFILE, &cur)
+			}
+			return
+		}
+	}
+}
+
+// roundTrip sends m and waits for the host's answer.
+func roundTrip(enc *json.Encoder, dec *json.Decoder, m Msg, what string) error {
+	if err := enc.Encode(m); err != nil {
+		return err
+	}
+	var reply Msg
+	if err := dec.Decode(&reply); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	if reply.Type == MsgError {
+		return errors.New(reply.Msg)
+	}
+	return nil
 }
 
 // setupContainer is what only the container's first process does: the
@@ -357,13 +409,4 @@ func checkCwd() error {
 		return errors.New("process.cwd: current working directory is outside of the container root")
 	}
 	return nil
-}
-
-func withHome(env []string, home string) []string {
-	for _, e := range env {
-		if strings.HasPrefix(e, "HOME=") {
-			return env
-		}
-	}
-	return append(append([]string{}, env...), "HOME="+home)
 }

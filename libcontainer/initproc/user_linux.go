@@ -21,19 +21,22 @@ type user struct {
 	home     string
 }
 
-// resolveUser reads the container's /etc/passwd (after pivot_root, so the
-// image's file) for HOME; a missing file is not an error.
-func resolveUser(p *specs.Process) (*user, error) {
+// resolveUser reads, when needHome, the container's /etc/passwd (after
+// pivot_root, so the image's file) for HOME: "/" when the file or the
+// entry is missing, as in runc.
+func resolveUser(p *specs.Process, needHome bool) (*user, error) {
 	u := &user{uid: int(p.User.UID), gid: int(p.User.GID), home: "/"}
-	// HOME from the image's passwd; supplementary groups are exactly
-	// additionalGids (runc adds none of its own for a numeric user).
-	eachLine("/etc/passwd", func(f []string) bool {
-		if len(f) >= 6 && f[2] == strconv.Itoa(u.uid) {
-			u.home = f[5]
-			return false
-		}
-		return true
-	})
+	// Supplementary groups are exactly additionalGids (runc adds none of
+	// its own for a numeric user).
+	if needHome {
+		eachLine("/etc/passwd", func(f []string) bool {
+			if len(f) >= 6 && f[2] == strconv.Itoa(u.uid) {
+				u.home = f[5]
+				return false
+			}
+			return true
+		})
+	}
 	seen := map[int]bool{u.gid: true}
 	for _, g := range p.User.AdditionalGids {
 		if !seen[int(g)] {
@@ -63,9 +66,10 @@ func eachLine(path string, fn func([]string) bool) {
 }
 
 // switchUser drops the bounding set, changes groups and ids while keeping
-// the permitted set, then installs the requested capability sets. All of
-// it acts on this (locked) thread, which is the one that calls execve.
-func switchUser(p *specs.Process, u *user, sets caps.Sets) error {
+// the permitted set, calls between (the cwd entered as the user, when the
+// runtime could not), then installs the requested capability sets. All
+// of it acts on this (locked) thread, which is the one that calls execve.
+func switchUser(p *specs.Process, u *user, sets caps.Sets, between func() error, warn func(string)) error {
 	if err := caps.DropBounding(sets.Bounding); err != nil {
 		return err
 	}
@@ -81,10 +85,13 @@ func switchUser(p *specs.Process, u *user, sets caps.Sets) error {
 	if err := unix.Setresuid(u.uid, u.uid, u.uid); err != nil {
 		return fmt.Errorf("process.user.uid %d: %w", u.uid, err)
 	}
+	if err := between(); err != nil {
+		return err
+	}
 	if err := unix.Prctl(unix.PR_SET_KEEPCAPS, 0, 0, 0, 0); err != nil {
 		return fmt.Errorf("clear keepcaps: %w", err)
 	}
-	return caps.Apply(sets)
+	return caps.Apply(sets, warn)
 }
 
 func setgroups(groups []int) error {
@@ -97,8 +104,15 @@ func setgroups(groups []int) error {
 }
 
 // lookPath finds the executable as execve will see it, with the process's
-// own PATH, and words failures the way runc does (engines match them).
+// own PATH, and words failures as runc does (Go's exec.LookPath: engines
+// match these texts). It runs with the process's final credentials, so
+// the permission check is the kernel's own (faccessat with AT_EACCESS:
+// effective ids and capabilities, as at execve).
 func lookPath(file string, env []string) (string, error) {
+	switch file {
+	case "", ".", "..":
+		return "", fmt.Errorf("exec: %q: executable file not found in $PATH", file)
+	}
 	if strings.Contains(file, "/") {
 		if err := executable(file); err != nil {
 			return "", fmt.Errorf("exec: %q: %w", file, err)
@@ -111,22 +125,20 @@ func lookPath(file string, env []string) (string, error) {
 			pathEnv = e[5:]
 		}
 	}
-	var firstErr error
 	for _, dir := range filepath.SplitList(pathEnv) {
 		if dir == "" {
 			dir = "."
 		}
 		p := filepath.Join(dir, file)
-		err := executable(p)
-		if err == nil {
-			return p, nil
+		if executable(p) != nil {
+			continue
 		}
-		if errors.Is(err, unix.EACCES) && firstErr == nil {
-			firstErr = err
+		if !filepath.IsAbs(p) {
+			// Go refuses these since 1.19 (and so runc does): a PATH
+			// entry relative to the cwd is not a place to run from.
+			return "", fmt.Errorf("exec: %q: cannot run executable found relative to current directory", file)
 		}
-	}
-	if firstErr != nil {
-		return "", fmt.Errorf("exec: %q: %w", file, firstErr)
+		return p, nil
 	}
 	return "", fmt.Errorf("exec: %q: executable file not found in $PATH", file)
 }
@@ -134,13 +146,18 @@ func lookPath(file string, env []string) (string, error) {
 func executable(p string) error {
 	var st unix.Stat_t
 	if err := unix.Stat(p, &st); err != nil {
-		return fmt.Errorf("stat %s: %w", p, err)
+		return &os.PathError{Op: "stat", Path: p, Err: err}
 	}
 	if st.Mode&unix.S_IFMT == unix.S_IFDIR {
-		return fmt.Errorf("%s: is a directory: %w", p, unix.EACCES)
+		return unix.EISDIR
 	}
-	if err := unix.Access(p, unix.X_OK); err != nil {
-		return fmt.Errorf("%s: %w", p, unix.EACCES)
+	err := unix.Faccessat2(unix.AT_FDCWD, p, unix.X_OK, unix.AT_EACCESS)
+	// No faccessat2 (or a seccomp filter refusing it): the mode bits.
+	if err == nil || (err != unix.ENOSYS && err != unix.EPERM) {
+		return err
 	}
-	return nil
+	if st.Mode&0o111 != 0 {
+		return nil
+	}
+	return unix.EACCES
 }

@@ -14,7 +14,6 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
-	"github.com/hako-runtime/hako/libcontainer/caps"
 	"github.com/hako-runtime/hako/libcontainer/rootfs"
 )
 
@@ -117,9 +116,6 @@ func process(p *specs.Process) error {
 	if p.Cwd == "" || !filepath.IsAbs(p.Cwd) {
 		return fmt.Errorf("process.cwd: must be an absolute path, got %q", p.Cwd)
 	}
-	if _, err := caps.FromSpec(p.Capabilities); err != nil {
-		return err
-	}
 	for i, r := range p.Rlimits {
 		if _, ok := Rlimits[r.Type]; !ok {
 			return fmt.Errorf("process.rlimits[%d].type: unknown rlimit %q", i, r.Type)
@@ -128,10 +124,8 @@ func process(p *specs.Process) error {
 			return fmt.Errorf("process.rlimits[%d]: soft limit %d is above hard limit %d", i, r.Soft, r.Hard)
 		}
 	}
-	for i, e := range p.Env {
-		if !strings.Contains(e, "=") {
-			return fmt.Errorf("process.env[%d]: %q is not NAME=value", i, e)
-		}
+	if _, _, err := Env(p.Env); err != nil {
+		return err
 	}
 	if p.OOMScoreAdj != nil && (*p.OOMScoreAdj < -1000 || *p.OOMScoreAdj > 1000) {
 		return fmt.Errorf("process.oomScoreAdj: %d is outside -1000..1000", *p.OOMScoreAdj)

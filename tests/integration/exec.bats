@@ -161,3 +161,26 @@ ctr_cgroup() {
 	assert_failure
 	assert_contains "nosuchctl"
 }
+
+@test "exec -e: later values win, HOME= takes the user's, a bad entry fails" {
+	update_config '.process.env += ["FOO=spec"]'
+	start_sleeper
+	runtime exec -e FOO=cli -e BAR=1 -e HOME= -u 1000 "$CID" sh -c 'echo "$FOO $BAR $HOME"; env | grep -c ^FOO='
+	assert_success
+	assert_output "cli 1 /home/hako
+1"
+	runtime exec -e NOEQUALS "$CID" true
+	assert_failure
+	assert_contains "invalid environment variable"
+}
+
+@test "exec --no-new-privs=false clears the container's no_new_privs" {
+	update_config '.process.noNewPrivileges = true'
+	start_sleeper
+	runtime exec "$CID" grep NoNewPrivs /proc/self/status
+	assert_success
+	[ "$(echo $output)" = "NoNewPrivs: 1" ]
+	runtime exec --no-new-privs=false "$CID" grep NoNewPrivs /proc/self/status
+	assert_success
+	[ "$(echo $output)" = "NoNewPrivs: 0" ]
+}

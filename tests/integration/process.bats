@@ -255,3 +255,84 @@ four"
 	assert_contains "linux.memoryPolicy.nodes"
 	assert_nothing_left
 }
+
+@test "env: duplicates collapse to the last, an empty or missing HOME comes from passwd" {
+	update_config '.process.user = {uid: 1000, gid: 1000} | .process.env = ["PATH=/bin", "A=1", "B=2", "A=3", "HOME=/early", "HOME=", "'"$TAG_VAR=$TAG"'"]'
+	set_args env
+	run_ctr
+	assert_success
+	assert_output "PATH=/bin
+B=2
+A=3
+$TAG_VAR=$TAG
+HOME=/home/hako"
+	# No passwd entry for the uid: "/".
+	update_config '.process.user = {uid: 4242, gid: 4242} | .process.env = ["PATH=/bin", "'"$TAG_VAR=$TAG"'"]'
+	set_cmd 'echo "$HOME"'
+	run_ctr
+	assert_success
+	assert_output /
+	# A non-empty HOME is kept, wherever it is.
+	update_config '.process.env = ["HOME=/mine", "PATH=/bin", "'"$TAG_VAR=$TAG"'"]'
+	run_ctr
+	assert_success
+	assert_output /mine
+}
+
+@test "env: an entry without '=', with an empty name or a NUL byte fails and leaves nothing" {
+	set_args true
+	for e in '"NOEQUALS"' '"=value"' '"A=x\u0000y"'; do
+		update_config ".process.env = [\"PATH=/bin\", $e]"
+		run_ctr
+		assert_failure
+		assert_contains "invalid environment variable"
+		assert_nothing_left
+	done
+	# A NUL byte in an entry that a later one overrides is never used.
+	update_config '.process.env = ["A=x\u0000y", "A=ok", "PATH=/bin", "'"$TAG_VAR=$TAG"'"]'
+	set_cmd 'echo "$A"'
+	run_ctr
+	assert_success
+	assert_output ok
+}
+
+@test "executable checks and errors as runc words them" {
+	set_args /bin
+	run_ctr
+	assert_failure
+	# Both log the error as a quoted logfmt msg.
+	assert_contains 'exec: \"/bin\": is a directory'
+	set_args /etc/passwd
+	run_ctr
+	assert_failure
+	assert_contains 'exec: \"/etc/passwd\": permission denied'
+	# Found in PATH but not executable: "not found", as Go's LookPath says.
+	update_config '.process.env = ["PATH=/opt/hb", "'"$TAG_VAR=$TAG"'"]'
+	mkdir -p "$BUNDLE/rootfs/opt/hb"
+	printf '#!/bin/sh\necho no\n' >"$BUNDLE/rootfs/opt/hb/hbcmd"
+	chmod 644 "$BUNDLE/rootfs/opt/hb/hbcmd"
+	set_args hbcmd
+	run_ctr
+	assert_failure
+	assert_contains 'exec: \"hbcmd\": executable file not found in $PATH'
+	assert_nothing_left
+}
+
+@test "the executable check is the kernel's: effective capabilities count" {
+	mkdir -p "$BUNDLE/rootfs/opt"
+	printf '#!/bin/sh\necho ran "$@"\n' >"$BUNDLE/rootfs/opt/prog"
+	chmod 0700 "$BUNDLE/rootfs/opt/prog"
+	local dac='["CAP_DAC_OVERRIDE"]'
+	update_config ".process.user = {uid: 1000, gid: 1000} | .process.capabilities = {bounding: $dac, effective: $dac, permitted: $dac, inheritable: $dac, ambient: $dac}"
+	set_args /opt/prog as-user
+	run_ctr
+	assert_success
+	assert_output "ran as-user"
+	# Root with CAP_DAC_OVERRIDE runs a 0700 binary it does not own.
+	chown 1000:1000 "$BUNDLE/rootfs/opt/prog"
+	update_config ".process.user = {uid: 0, gid: 0} | .process.capabilities = {bounding: $dac, effective: $dac, permitted: $dac}"
+	set_args /opt/prog as-root
+	run_ctr
+	assert_success
+	assert_output "ran as-root"
+}
