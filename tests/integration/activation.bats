@@ -45,6 +45,10 @@ start_receiver() {
 }
 
 @test "sd_notify: start returns when the container exits without READY" {
+	# hako relays every datagram (STATUS=, ...) to the host's socket while
+	# start waits; runc 1.5 forwards only the READY= one and drops the rest.
+	# A deliberate difference, listed in docs/status.md.
+	skip_if_runtime runc "runc forwards only READY= to NOTIFY_SOCKET"
 	start_receiver -timeout 3s
 	set_cmd 'sleep 0.3; sdnotify -send "STATUS=giving up"; exit 3'
 	NOTIFY_SOCKET=$NSOCK create_ctr
@@ -128,7 +132,7 @@ activate() {
 	run_detached
 	assert_success
 	local sock="$TEST_DIR/pidfd.sock"
-	"$FILE_DIR/pidfd-recv" -kill "$sock" >"$TEST_DIR/pidfd.out" 2>&1 3>&- &
+	"$FILE_DIR/pidfd-recv" -kill -comm sleep "$sock" >"$TEST_DIR/pidfd.out" 2>&1 3>&- &
 	local rp=$!
 	wait_for_file "$sock"
 	runtime exec --pidfd-socket "$sock" "$CID" sleep 100
@@ -143,6 +147,7 @@ activate() {
 	set_args true
 	create_ctr "$CID" --pidfd-socket "$TEST_DIR/nobody.sock"
 	assert_failure
-	assert_contains "pidfd-socket"
+	# Names the socket (runc: "failed to dail <path>: ...").
+	assert_contains "$TEST_DIR/nobody.sock"
 	assert_nothing_left
 }

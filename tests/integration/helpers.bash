@@ -323,6 +323,15 @@ assert_output() {
 }
 
 # assert_contains TEXT: output contains TEXT (case-insensitive with -i).
+# assert_names_field FIELD: hako's errors name the spec field at fault
+# (its standard: one line naming the field or file). runc words the same
+# failures its own way ("string X is not a valid action for seccomp"), so
+# only hako is held to the field name; the failure itself is checked for
+# every runtime by the caller.
+assert_names_field() {
+	[ "$RUNTIME_NAME" != hako ] || assert_contains "$1"
+}
+
 assert_contains() {
 	local opt=()
 	if [ "$1" = -i ]; then

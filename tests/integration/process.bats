@@ -204,13 +204,13 @@ four"
 		update_config ".process.scheduler = $s"
 		run_ctr
 		assert_failure
-		assert_contains "process.scheduler"
+		assert_names_field "process.scheduler"
 		assert_nothing_left
 	done
 	update_config 'del(.process.scheduler) | .process.ioPriority = {class: "IOPRIO_CLASS_RT", priority: 9}'
 	run_ctr
 	assert_failure
-	assert_contains "process.ioPriority.priority"
+	assert_names_field "process.ioPriority.priority"
 }
 
 @test "execCPUAffinity: an exec'd process ends on the final cpus" {
@@ -226,7 +226,7 @@ four"
 	jq '.process.args = ["true"] | .process.execCPUAffinity = {final: "1-x"}' "$BUNDLE/config.json" | jq .process >"$TEST_DIR/bad.json"
 	runtime exec -p "$TEST_DIR/bad.json" "$CID"
 	assert_failure
-	assert_contains "process.execCPUAffinity.final"
+	assert_names_field "process.execCPUAffinity.final"
 }
 
 @test "linux.personality LINUX32: uname reports a 32-bit machine" {
@@ -252,7 +252,7 @@ four"
 	update_config '.linux.memoryPolicy = {mode: "MPOL_LOCAL", nodes: "0"}'
 	run_ctr
 	assert_failure
-	assert_contains "linux.memoryPolicy.nodes"
+	assert_names_field "linux.memoryPolicy.nodes"
 	assert_nothing_left
 }
 

@@ -1,9 +1,13 @@
 // Command pidfd-recv is a test tool for --pidfd-socket: it listens on a unix
 // socket, receives one pidfd sent with SCM_RIGHTS, prints "pid N" (the
 // process the pidfd refers to, from /proc/self/fdinfo) and the message
-// name, and with -kill sends SIGKILL through the pidfd, then exits.
+// name, and with -kill sends SIGKILL through the pidfd, then exits. With
+// -comm NAME it first waits (at most 10 s) until the process is NAME: a
+// runtime may hand the pidfd over before its child has exec'd the workload
+// (runc 1.5 does), and killing that half-set-up child tests the runtime's
+// setup, not the pidfd.
 //
-//	pidfd-recv [-kill] SOCKET
+//	pidfd-recv [-kill] [-comm NAME] SOCKET
 package main
 
 import (
@@ -14,24 +18,26 @@ import (
 	"net"
 	"os"
 	"strings"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
 
 func main() {
 	kill := flag.Bool("kill", false, "send SIGKILL through the received pidfd")
+	comm := flag.String("comm", "", "before killing, wait until the process's comm is this")
 	flag.Parse()
 	if flag.NArg() != 1 {
-		fmt.Fprintln(os.Stderr, "usage: pidfd-recv [-kill] SOCKET")
+		fmt.Fprintln(os.Stderr, "usage: pidfd-recv [-kill] [-comm NAME] SOCKET")
 		os.Exit(2)
 	}
-	if err := run(flag.Arg(0), *kill); err != nil {
+	if err := run(flag.Arg(0), *kill, *comm); err != nil {
 		fmt.Fprintln(os.Stderr, "pidfd-recv:", err)
 		os.Exit(1)
 	}
 }
 
-func run(path string, kill bool) error {
+func run(path string, kill bool, comm string) error {
 	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
 	if err != nil {
 		return err
@@ -62,6 +68,11 @@ func run(path string, kill bool) error {
 	}
 	fmt.Printf("name %s\npid %s\n", buf[:n], pid)
 	if kill {
+		if comm != "" {
+			if err := waitComm(pid, comm); err != nil {
+				return err
+			}
+		}
 		if err := unix.PidfdSendSignal(fds[0], unix.SIGKILL, nil, 0); err != nil {
 			return fmt.Errorf("pidfd_send_signal: %w", err)
 		}
@@ -85,4 +96,18 @@ func fdinfoPid(fd int) (string, error) {
 		}
 	}
 	return "", errors.New("received fd is not a pidfd")
+}
+
+func waitComm(pid, want string) error {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		b, err := os.ReadFile("/proc/" + pid + "/comm")
+		if err == nil && strings.TrimSpace(string(b)) == want {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("process %s is not %q after 10s (comm %q, %v)", pid, want, strings.TrimSpace(string(b)), err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }

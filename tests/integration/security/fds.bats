@@ -35,7 +35,7 @@ run_with_fds() {
 			[[ "$output" == /* ]] || fail "cwd $n: working directory outside the root: $output"
 			[[ "$output" != *"(unreachable)"* ]] || fail "cwd $n: working directory outside the root: $output"
 		else
-			assert_contains "cwd"
+			assert_names_field "cwd"
 		fi
 		"$RUNTIME" --root "$ROOT" delete -f "$CID" >/dev/null 2>&1 || true
 	done
@@ -53,7 +53,7 @@ run_with_fds() {
 			assert_not_contains "host-secret"
 			[[ "$output" == /* ]] || fail "cwd $n: working directory outside the root: $output"
 		else
-			assert_contains "cwd"
+			assert_names_field "cwd"
 		fi
 	done
 }
