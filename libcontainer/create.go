@@ -109,6 +109,9 @@ func Create(o *CreateOpts) (c *Container, err error) {
 	if _, unknown := caps.FromSpec(spec.Process.Capabilities); len(unknown) > 0 {
 		o.Log.Warnf("%s", caps.UnknownWarning(unknown))
 	}
+	if w := validate.PersonalityWarning(spec.Linux.Personality); w != "" {
+		o.Log.Warnf("%s", w)
+	}
 	if err := lsm.CheckSpec(spec, lsm.Detect()); err != nil {
 		return nil, err
 	}

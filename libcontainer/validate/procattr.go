@@ -157,6 +157,8 @@ func MemPolicy(p *specs.LinuxMemoryPolicy) (mode int, mask []uint64, err error) 
 }
 
 // Personality returns the personality(2) value of linux.personality.
+// linux.personality.flags are not part of it: the runtime-spec defines no
+// flag, and runc 1.5 warns and goes on (see PersonalityWarning).
 func Personality(p *specs.LinuxPersonality) (uint, error) {
 	var v uint
 	switch p.Domain {
@@ -167,10 +169,16 @@ func Personality(p *specs.LinuxPersonality) (uint, error) {
 	default:
 		return 0, fmt.Errorf("linux.personality.domain: unknown domain %q", p.Domain)
 	}
-	if len(p.Flags) > 0 {
-		return 0, fmt.Errorf("linux.personality.flags: unknown flag %q (the spec defines none)", p.Flags[0])
-	}
 	return v, nil
+}
+
+// PersonalityWarning is the warning for linux.personality.flags, which are
+// ignored ("" when there are none).
+func PersonalityWarning(p *specs.LinuxPersonality) string {
+	if p == nil || len(p.Flags) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("linux.personality.flags: ignoring unsupported personality flags %q (the runtime-spec defines none)", p.Flags)
 }
 
 // MemPolicyModes and MemPolicyFlags list what linux.memoryPolicy takes.

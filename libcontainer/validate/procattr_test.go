@@ -70,9 +70,18 @@ func TestMemPolicyAndPersonality(t *testing.T) {
 	if v, err := Personality(&specs.LinuxPersonality{Domain: specs.PerLinux32}); err != nil || v != 8 {
 		t.Errorf("LINUX32: %d %v", v, err)
 	}
-	for _, bad := range []specs.LinuxPersonality{{Domain: "BSD"}, {Domain: specs.PerLinux, Flags: []specs.LinuxPersonalityFlag{"X"}}} {
-		if _, err := Personality(&bad); err == nil || !strings.Contains(err.Error(), "linux.personality") {
-			t.Errorf("%+v: %v", bad, err)
-		}
+	if _, err := Personality(&specs.LinuxPersonality{Domain: "BSD"}); err == nil || !strings.Contains(err.Error(), "linux.personality.domain") {
+		t.Errorf("BSD: %v", err)
+	}
+	// Flags are ignored with a warning, as runc does: the spec defines none.
+	flagged := &specs.LinuxPersonality{Domain: specs.PerLinux, Flags: []specs.LinuxPersonalityFlag{"X"}}
+	if v, err := Personality(flagged); err != nil || v != 0 {
+		t.Errorf("flags: %d %v", v, err)
+	}
+	if w := PersonalityWarning(flagged); !strings.Contains(w, "linux.personality.flags") || !strings.Contains(w, `"X"`) {
+		t.Errorf("warning: %q", w)
+	}
+	if w := PersonalityWarning(&specs.LinuxPersonality{Domain: specs.PerLinux}); w != "" {
+		t.Errorf("warning without flags: %q", w)
 	}
 }
