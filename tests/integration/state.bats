@@ -20,6 +20,10 @@ load helpers
 	[ "$(jq -r .rootfs <<<"$s")" = "$BUNDLE/rootfs" ]
 	[[ "$(jq -r .ociVersion <<<"$s")" == 1.* ]]
 	[ "$(jq -r '.annotations["org.example.key"]' <<<"$s")" = value ]
+	# As runc: state leaves owner empty, list fills it in.
+	[ "$(jq -r .owner <<<"$s")" = "" ] || fail "owner in state: $s"
+	runtime list -f json
+	[ "$(jq -r --arg id "$CID" '.[] | select(.id == $id) | .owner' <<<"$output")" = root ] || fail "owner in list: $output"
 	# created is RFC 3339 and recent
 	created=$(jq -r .created <<<"$s")
 	[[ "$created" =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2} ]]
