@@ -21,6 +21,9 @@ func (m *Manager) Stats() (*common.Stats, error) {
 		if c, err := common.ReadFile(dir, "cpuacct.usage_percpu"); err == nil {
 			s.CPU.Usage.Percpu = fields(c)
 		}
+		if c, err := common.ReadFile(dir, "cpuacct.usage_all"); err == nil {
+			s.CPU.Usage.PercpuUser, s.CPU.Usage.PercpuKernel = usageAll(c)
+		}
 		if st, err := common.ReadKeyValues(dir, "cpuacct.stat"); err == nil {
 			s.CPU.Usage.User = st["user"] * (1e9 / userHZ)
 			s.CPU.Usage.Kernel = st["system"] * (1e9 / userHZ)
@@ -144,4 +147,25 @@ func ParseBlkio(c string) []common.BlkioEntry {
 		out = append(out, e)
 	}
 	return out
+}
+
+// usageAll parses cpuacct.usage_all ("cpu user system" then one line per
+// CPU, in nanoseconds) into per-CPU user and system time; nil when the
+// file has no rows.
+func usageAll(c string) (user, kernel []uint64) {
+	lines := strings.Split(strings.TrimSpace(c), "\n")
+	for _, l := range lines[1:] {
+		f := strings.Fields(l)
+		if len(f) != 3 {
+			return nil, nil
+		}
+		u, err1 := strconv.ParseUint(f[1], 10, 64)
+		k, err2 := strconv.ParseUint(f[2], 10, 64)
+		if err1 != nil || err2 != nil {
+			return nil, nil
+		}
+		user = append(user, u)
+		kernel = append(kernel, k)
+	}
+	return user, kernel
 }

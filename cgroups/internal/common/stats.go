@@ -12,6 +12,12 @@ type Stats struct {
 	Pids    Pids               `json:"pids"`
 	Blkio   Blkio              `json:"blkio"`
 	Hugetlb map[string]Hugetlb `json:"hugetlb"`
+	// IntelRdt and NetworkInterfaces are never collected (hako has no
+	// resctrl support and engines read network counters themselves); they
+	// are present, as {} and null, because runc's events document always
+	// has them.
+	IntelRdt          struct{} `json:"intel_rdt"`
+	NetworkInterfaces []any    `json:"network_interfaces"`
 }
 
 // PSIData is one line of a v2 pressure file.
@@ -24,8 +30,8 @@ type PSIData struct {
 
 // PSIStats is a v2 pressure file (cpu.pressure, memory.pressure, io.pressure).
 type PSIStats struct {
-	Some PSIData `json:"some,omitempty"`
-	Full PSIData `json:"full,omitempty"`
+	Some PSIData `json:"some,omitzero"`
+	Full PSIData `json:"full,omitzero"`
 }
 
 // Hugetlb is the usage of one huge page size.
@@ -82,8 +88,8 @@ type CPUUsage struct {
 
 // CPU holds CPU usage and throttling.
 type CPU struct {
-	Usage      CPUUsage   `json:"usage,omitempty"`
-	Throttling Throttling `json:"throttling,omitempty"`
+	Usage      CPUUsage   `json:"usage,omitzero"`
+	Throttling Throttling `json:"throttling,omitzero"`
 	PSI        *PSIStats  `json:"psi,omitempty"`
 }
 
@@ -121,12 +127,14 @@ type MemoryEventCount struct {
 
 // Memory holds memory usage and limits; Raw is memory.stat.
 type Memory struct {
-	Cache      uint64            `json:"cache,omitempty"`
-	Usage      MemoryEntry       `json:"usage,omitempty"`
-	Swap       MemoryEntry       `json:"swap,omitempty"`
-	Kernel     MemoryEntry       `json:"kernel,omitempty"`
-	KernelTCP  MemoryEntry       `json:"kernelTCP,omitempty"`
-	Raw        map[string]uint64 `json:"raw,omitempty"`
-	PSI        *PSIStats         `json:"psi,omitempty"`
-	EventCount MemoryEventCount  `json:"event_count"`
+	Cache     uint64            `json:"cache,omitempty"`
+	Usage     MemoryEntry       `json:"usage,omitzero"`
+	Swap      MemoryEntry       `json:"swap,omitzero"`
+	Kernel    MemoryEntry       `json:"kernel,omitzero"`
+	KernelTCP MemoryEntry       `json:"kernelTCP,omitzero"`
+	Raw       map[string]uint64 `json:"raw,omitempty"`
+	PSI       *PSIStats         `json:"psi,omitempty"`
+	// EventCount feeds OOM reporting; runc's events document has no
+	// such field, so it stays out of the JSON.
+	EventCount MemoryEventCount `json:"-"`
 }
