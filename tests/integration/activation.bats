@@ -149,5 +149,7 @@ activate() {
 	assert_failure
 	# Names the socket (runc: "failed to dail <path>: ...").
 	assert_contains "$TEST_DIR/nobody.sock"
-	assert_nothing_left
+	# runc 1.5.3 leaves the container's state directory behind here (a
+	# runc bug): only hako is held to leaving nothing.
+	[ "$RUNTIME_NAME" = runc ] || assert_nothing_left
 }
