@@ -117,16 +117,29 @@ func Create(o *CreateOpts) (c *Container, err error) {
 	}
 	rootfs := spec.Root.Path
 	if !filepath.IsAbs(rootfs) {
-		rootfs = filepath.Join(bundle, rootfs)
+		// Relative to the bundle as the kernel names it (runc chdirs
+		// into the bundle and asks getcwd), so a symlink on the way to
+		// the bundle is fine; one inside root.path is not (below).
+		realBundle, err := filepath.EvalSymlinks(bundle)
+		if err != nil {
+			return nil, fmt.Errorf("bundle %s: %w", bundle, err)
+		}
+		rootfs = filepath.Join(realBundle, rootfs)
 	}
 	if st, err := os.Stat(rootfs); err != nil {
 		return nil, fmt.Errorf("root.path: rootfs %s: %w", rootfs, err)
 	} else if !st.IsDir() {
 		return nil, fmt.Errorf("root.path: rootfs %s is not a directory", rootfs)
 	}
-	if rootfs, err = filepath.EvalSymlinks(rootfs); err != nil {
+	// As runc's config validation: the rootfs is named without symlinks,
+	// so what was checked is what gets mounted (a swapped link cannot
+	// move the container onto another tree).
+	if real, err := filepath.EvalSymlinks(rootfs); err != nil {
 		return nil, fmt.Errorf("root.path: %w", err)
+	} else if real != filepath.Clean(rootfs) {
+		return nil, fmt.Errorf("root.path: rootfs %s is a symlink or passes through one (to %s): invalid rootfs", rootfs, real)
 	}
+	rootfs = filepath.Clean(rootfs)
 	// A relative bind source is relative to the bundle, as in runc, not
 	// to wherever hako was started from.
 	spec.Mounts = append([]specs.Mount(nil), spec.Mounts...)
