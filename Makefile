@@ -41,7 +41,16 @@ unit:
 integration: build
 	bats tests/integration tests/integration/security
 
-bench: deps build
+# The reference runc (docs/status.md compares against it): runc 1.5.3 from
+# the Go module proxy, next to the tree, not Debian's 1.1.5.
+REF_RUNC := .cache/ref/runc
+$(REF_RUNC):
+	GOBIN=$(CURDIR)/.cache/ref $(GO) install -tags seccomp github.com/opencontainers/runc@v1.5.3
+
+BENCH_PKGS := gnuplot-nox bc
+bench: deps build $(REF_RUNC)
+	@missing=""; for p in $(BENCH_PKGS); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; fi
 	@hack/bench.sh
 
 lint:
