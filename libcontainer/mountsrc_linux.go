@@ -83,10 +83,9 @@ func openSourcesIn(pid int, mounts []specs.Mount, userns map[int]int) (fds []int
 		fds = append(fds, fd)
 		if ns, ok := userns[i]; ok {
 			// Only a detached mount can be idmapped; "ridmap" maps the
-			// whole tree, "idmap" its top.
-			o := rootfs.ParseOptions(m.Options)
+			// whole tree, "idmap" (or mappings alone) its top.
 			at := unix.AT_EMPTY_PATH
-			if o.Recursive && slices.Contains(m.Options, "ridmap") {
+			if _, rec := rootfs.Idmapped(m); rec {
 				at |= unix.AT_RECURSIVE
 			}
 			attr := &unix.MountAttr{Attr_set: unix.MOUNT_ATTR_IDMAP, Userns_fd: uint64(ns)}
@@ -153,7 +152,7 @@ func idmapUserns(pid int, spec *specs.Spec) (map[int]int, func(), error) {
 	}
 	for i := range spec.Mounts {
 		m := &spec.Mounts[i]
-		if !rootfs.ParseOptions(m.Options).Idmap {
+		if idmap, _ := rootfs.Idmapped(m); !idmap {
 			continue
 		}
 		path := fmt.Sprintf("/proc/%d/ns/user", pid)

@@ -115,6 +115,10 @@ func mountOne(root *os.File, m *specs.Mount, userns bool, label string, src int)
 	o := ParseOptions(m.Options)
 	dest := Dest(m)
 	if IsBind(m) {
+		if idmap, _ := Idmapped(m); idmap && src < 0 {
+			// The host makes idmapped mounts (mountsrc_linux.go).
+			return errors.New("idmapped mount source was not opened by the host")
+		}
 		return bindMountFrom(root, src, m.Source, dest, o)
 	}
 	switch m.Type {
@@ -164,10 +168,6 @@ func bindMount(root *os.File, source, dest string, o Options) error {
 // bindMountFrom binds source at dest; src >= 0 is a detached mount of
 // source opened by the host, used as is (its owner closes it).
 func bindMountFrom(root *os.File, src int, source, dest string, o Options) error {
-	if o.Idmap && src < 0 {
-		// The host makes idmapped mounts (mountsrc_linux.go).
-		return errors.New("idmapped mount source was not opened by the host")
-	}
 	tree := src
 	if tree < 0 {
 		var err error

@@ -18,7 +18,8 @@ type Options struct {
 	RecSet      uint64    // MOUNT_ATTR_* set recursively ("rro", ...)
 	RecClr      uint64    // MOUNT_ATTR_* cleared recursively ("rrw", ...)
 	Data        []string  // filesystem-specific options, passed through
-	Idmap       bool      // "idmap"/"ridmap"
+	Idmap       bool      // "idmap"/"ridmap" (see Idmapped for the whole rule)
+	IdmapRec    bool      // "ridmap": the idmap covers every mount of the tree
 	Recursive   bool      // "rbind"
 	CopyUp      bool      // "tmpcopyup"
 }
@@ -148,7 +149,7 @@ func ParseOptions(opts []string) Options {
 		case "idmap":
 			o.Idmap = true
 		case "ridmap":
-			o.Idmap, o.Recursive = true, true
+			o.Idmap, o.IdmapRec = true, true
 		case "tmpcopyup":
 			o.CopyUp = true
 		default:
@@ -203,14 +204,10 @@ func Check(i int, m *specs.Mount) error {
 	} else if m.Type == "" {
 		return fmt.Errorf("%s.type: must be set for a non-bind mount", field)
 	}
-	if o.Idmap && !bind {
+	if idmap, _ := Idmapped(m); idmap && !bind {
 		return fmt.Errorf("%s.options: idmap is only supported on bind mounts", field)
 	}
-	maps := len(m.UIDMappings) > 0 || len(m.GIDMappings) > 0
-	if maps && !o.Idmap {
-		return fmt.Errorf("%s.uidMappings: mappings need the idmap or ridmap option", field)
-	}
-	if maps && (len(m.UIDMappings) == 0 || len(m.GIDMappings) == 0) {
+	if maps := len(m.UIDMappings) > 0 || len(m.GIDMappings) > 0; maps && (len(m.UIDMappings) == 0 || len(m.GIDMappings) == 0) {
 		return fmt.Errorf("%s: an idmapped mount needs both uidMappings and gidMappings, or neither", field)
 	}
 	if o.CopyUp {
@@ -254,9 +251,22 @@ func OptionNames() []string {
 // HasIdmap reports whether any mount of s is idmapped.
 func HasIdmap(s *specs.Spec) bool {
 	for i := range s.Mounts {
-		if ParseOptions(s.Mounts[i].Options).Idmap {
+		if idmap, _ := Idmapped(&s.Mounts[i]); idmap {
 			return true
 		}
 	}
 	return false
+}
+
+// Idmapped reports whether m is an idmapped mount, and whether the idmap
+// covers every mount of its tree rather than the top one. uidMappings or
+// gidMappings without "idmap" or "ridmap" make an idmapped mount too:
+// containerd >= 2 sends volumes that way, and runc maps only the top mount
+// of those.
+func Idmapped(m *specs.Mount) (idmap, recursive bool) {
+	o := ParseOptions(m.Options)
+	if o.Idmap {
+		return true, o.IdmapRec
+	}
+	return len(m.UIDMappings) > 0 || len(m.GIDMappings) > 0, false
 }

@@ -26,7 +26,7 @@ func TestParseOptions(t *testing.T) {
 		{[]string{"rnoatime", "ratime", "rnosuid"}, Options{RecSet: unix.MOUNT_ATTR_NOSUID, RecClr: unix.MOUNT_ATTR__ATIME}},
 		{[]string{"mode=755", "size=65536k"}, Options{Data: []string{"mode=755", "size=65536k"}}},
 		{[]string{"newinstance", "ptmxmode=0666", "gid=5"}, Options{Data: []string{"newinstance", "ptmxmode=0666", "gid=5"}}},
-		{[]string{"ridmap"}, Options{Idmap: true, Recursive: true}},
+		{[]string{"ridmap"}, Options{Idmap: true, IdmapRec: true}},
 		{[]string{"tmpcopyup"}, Options{CopyUp: true}},
 	} {
 		if got := ParseOptions(tc.opts); !reflect.DeepEqual(got, tc.want) {
@@ -36,6 +36,7 @@ func TestParseOptions(t *testing.T) {
 }
 
 func TestCheck(t *testing.T) {
+	maps := []specs.LinuxIDMapping{{ContainerID: 0, HostID: 1000, Size: 1}}
 	for _, tc := range []struct {
 		m   specs.Mount
 		err string
@@ -48,12 +49,35 @@ func TestCheck(t *testing.T) {
 		{specs.Mount{Destination: "/x", Options: []string{"bind"}}, "mounts[0].source: bind mount needs a source"},
 		{specs.Mount{Destination: "/x", Source: "x"}, "mounts[0].type: must be set"},
 		{specs.Mount{Destination: "/x", Type: "tmpfs", Options: []string{"idmap"}}, "idmap is only supported on bind mounts"},
+		// Mappings without an option: an idmapped bind (containerd >= 2).
+		{specs.Mount{Destination: "/x", Source: "/srv", Options: []string{"rbind"}, UIDMappings: maps, GIDMappings: maps}, ""},
+		{specs.Mount{Destination: "/x", Type: "tmpfs", UIDMappings: maps, GIDMappings: maps}, "idmap is only supported on bind mounts"},
+		{specs.Mount{Destination: "/x", Source: "/srv", Options: []string{"rbind"}, UIDMappings: maps}, "needs both uidMappings and gidMappings"},
 		{specs.Mount{Destination: "/x", Type: "tmpfs", Options: []string{"tmpcopyup"}}, "tmpcopyup is not supported by hako yet"},
 		{specs.Mount{Destination: "/../", Type: "tmpfs"}, "cannot mount over the container root"},
 	} {
 		err := Check(0, &tc.m)
 		if tc.err == "" && err != nil || tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)) {
 			t.Errorf("Check(%+v) = %v, want %q", tc.m, err, tc.err)
+		}
+	}
+}
+
+func TestIdmapped(t *testing.T) {
+	maps := []specs.LinuxIDMapping{{ContainerID: 0, HostID: 1000, Size: 1}}
+	for _, tc := range []struct {
+		m              specs.Mount
+		idmap, recurse bool
+	}{
+		{specs.Mount{Options: []string{"rbind"}}, false, false},
+		{specs.Mount{Options: []string{"rbind", "idmap"}}, true, false},
+		{specs.Mount{Options: []string{"bind", "ridmap"}}, true, true},
+		// runc maps only the top mount when no option says otherwise.
+		{specs.Mount{Options: []string{"rbind"}, UIDMappings: maps, GIDMappings: maps}, true, false},
+		{specs.Mount{Options: []string{"rbind", "ridmap"}, UIDMappings: maps, GIDMappings: maps}, true, true},
+	} {
+		if idmap, rec := Idmapped(&tc.m); idmap != tc.idmap || rec != tc.recurse {
+			t.Errorf("Idmapped(%+v) = %v, %v, want %v, %v", tc.m, idmap, rec, tc.idmap, tc.recurse)
 		}
 	}
 }

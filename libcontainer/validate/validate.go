@@ -99,7 +99,7 @@ func Spec(s *specs.Spec) error {
 			return err
 		}
 		m := &s.Mounts[i]
-		if rootfs.ParseOptions(m.Options).Idmap && len(m.UIDMappings) == 0 && !HasNamespace(s, specs.UserNamespace) {
+		if idmap, _ := rootfs.Idmapped(m); idmap && len(m.UIDMappings) == 0 && !HasNamespace(s, specs.UserNamespace) {
 			return fmt.Errorf("mounts[%d]: idmap without uidMappings takes the container's user namespace, and it has none", i)
 		}
 	}
