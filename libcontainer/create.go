@@ -115,6 +115,9 @@ func Create(o *CreateOpts) (c *Container, err error) {
 	if err := lsm.CheckSpec(spec, lsm.Detect()); err != nil {
 		return nil, err
 	}
+	if err := checkNamespacePaths(spec); err != nil {
+		return nil, err
+	}
 	rootfs := spec.Root.Path
 	if !filepath.IsAbs(rootfs) {
 		// Relative to the bundle as the kernel names it (runc chdirs

@@ -40,8 +40,8 @@ type spawner struct {
 
 // bootstrap renders the nsenter directives (see nsenter/doc.go).
 // With execPid set (exec), every namespace of the container is joined
-// through that process instead.
-func bootstrap(s *specs.Spec, execPid int) (text string, newMount, newUser bool) {
+// through that process instead, and nothing is created.
+func bootstrap(s *specs.Spec, execPid int) (text string, newMount bool) {
 	var b strings.Builder
 	var flags uintptr
 	var joins []string
@@ -61,15 +61,17 @@ func bootstrap(s *specs.Spec, execPid int) (text string, newMount, newUser bool)
 	for _, j := range joins {
 		b.WriteString(j)
 	}
-	newUser = flags&unix.CLONE_NEWUSER != 0
-	if newUser {
+	if flags&unix.CLONE_NEWUSER != 0 {
 		b.WriteString("maps\n")
 	}
-	for clock, off := range s.Linux.TimeOffsets {
-		fmt.Fprintf(&b, "timens %s %d %d\n", clock, off.Secs, off.Nanosecs)
+	// Offsets only for a time namespace made here: one that exists (an
+	// exec's, or one joined by path) has them already, and they cannot
+	// change once a process is in it.
+	if flags&unix.CLONE_NEWTIME != 0 && len(s.Linux.TimeOffsets) > 0 {
+		b.WriteString("timens\n")
 	}
 	b.WriteString("\n")
-	return b.String(), flags&unix.CLONE_NEWNS != 0, newUser
+	return b.String(), flags&unix.CLONE_NEWNS != 0
 }
 
 func (sp *spawner) run() error {
@@ -181,7 +183,7 @@ func (sp *spawner) run() error {
 		sp.o.Log.Warnf("%v: the container process may inherit hako's CPU affinity", err)
 	}
 
-	boot, newMount, newUser := bootstrap(sp.spec, sp.execPid)
+	boot, newMount := bootstrap(sp.spec, sp.execPid)
 	if _, err := parent.WriteString(boot); err != nil {
 		return fmt.Errorf("send bootstrap: %w", err)
 	}
@@ -203,8 +205,20 @@ func (sp *spawner) run() error {
 			if _, err := parent.Write([]byte{'m'}); err != nil {
 				return err
 			}
+		case initproc.MsgTimens:
+			if err := writeTimeOffsets(stage0, sp.spec.Linux.TimeOffsets); err != nil {
+				return err
+			}
+			if _, err := parent.Write([]byte{'t'}); err != nil {
+				return err
+			}
 		case initproc.MsgPid:
 			sp.initPid = msg.Pid
+			if sp.execPid == 0 && joinsUserNS(sp.spec) {
+				if err := checkJoinedUserMaps(msg.Pid, sp.spec); err != nil {
+					return err
+				}
+			}
 			// Written by the host through its own /proc: an exec'd process
 			// would otherwise go through the container's /proc, which the
 			// container can over-mount (CVE-2025-52881 class).
@@ -235,7 +249,7 @@ func (sp *spawner) run() error {
 			cfg := &initproc.Config{
 				ID: sp.c.ID, Spec: sp.spec, Rootfs: sp.c.st.Rootfs, Bundle: sp.c.st.Bundle, Pid: msg.Pid,
 				NoPivot: sp.o.NoPivot, NoNewKeyring: sp.o.NoNewKeyring, PreserveFDs: sp.o.PreserveFDs,
-				FifoFD: fifoFD, ConsoleFD: consoleFD, Exec: sp.execPid != 0, NewMountNS: newMount, NewUserNS: newUser,
+				FifoFD: fifoFD, ConsoleFD: consoleFD, Exec: sp.execPid != 0, NewMountNS: newMount, UserNS: validate.HasNamespace(sp.spec, specs.UserNamespace),
 				Seccomp: sp.seccomp,
 				LSM:     lsm.Detect(),
 			}

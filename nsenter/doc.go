@@ -14,7 +14,8 @@
 // Bootstrap message, one directive per line, ended by an empty line:
 //
 //	clone <flags>          namespaces to create (CLONE_NEW* bits, decimal)
-//	join <flag> <path>     setns into the namespace at path (user first)
+//	join <flag> <path>     setns into the namespace at path (runc's order:
+//	                       others, user, then others refused before it)
 //	maps                   wait for the parent to write uid_map/gid_map
-//	timens <clock> <s> <ns> one line of /proc/self/timens_offsets
+//	timens                 wait for the parent to write timens_offsets
 package nsenter

@@ -130,8 +130,7 @@ void hako_nsenter(void)
 	int want_maps = 0;
 	struct join joins[MAX_JOIN];
 	int njoin = 0;
-	char *timens[8];
-	int ntimens = 0;
+	int want_timens = 0;
 
 	char *save = NULL;
 	for (char *line = strtok_r(boot, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
@@ -150,8 +149,8 @@ void hako_nsenter(void)
 			njoin++;
 		} else if (strcmp(line, "maps") == 0) {
 			want_maps = 1;
-		} else if (strncmp(line, "timens ", 7) == 0 && ntimens < 8) {
-			timens[ntimens++] = line + 7;
+		} else if (strcmp(line, "timens") == 0) {
+			want_timens = 1;
 		} else {
 			errno = EINVAL;
 			fail("unknown bootstrap directive %s", line);
@@ -165,15 +164,21 @@ void hako_nsenter(void)
 		if (joins[i].fd < 0)
 			fail("open namespace %s", joins[i].path);
 	}
-	// A user namespace goes first so the others are joined with its
-	// credentials.
-	for (int pass = 0; pass < 2; pass++) {
+	// runc's order: first every namespace the host's credentials may
+	// join (one owned by an unrelated user namespace among them), then the
+	// user namespace, then what only its root may join (EPERM before).
+	int joined[MAX_JOIN] = { 0 };
+	for (int pass = 0; pass < 3; pass++) {
 		for (int i = 0; i < njoin; i++) {
 			int is_user = joins[i].flag == CLONE_NEWUSER;
-			if ((pass == 0) != is_user)
+			if (joined[i] || (pass == 1) != is_user)
 				continue;
-			if (setns(joins[i].fd, joins[i].flag) < 0)
+			if (setns(joins[i].fd, joins[i].flag) < 0) {
+				if (errno == EPERM && pass == 0)
+					continue;
 				fail("setns %s", joins[i].path);
+			}
+			joined[i] = 1;
 			close(joins[i].fd);
 			if (is_user && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
 				fail("become root in joined user namespace %s", joins[i].path);
@@ -212,16 +217,15 @@ void hako_nsenter(void)
 	if (rest != 0 && unshare((int)rest) < 0)
 		fail("unshare namespaces 0x%lx", rest);
 
-	if (ntimens > 0) {
-		int fd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
-		if (fd < 0)
-			fail("open /proc/self/timens_offsets");
-		for (int i = 0; i < ntimens; i++) {
-			size_t l = strlen(timens[i]);
-			if (write(fd, timens[i], l) != (ssize_t)l)
-				fail("write timens offset %s", timens[i]);
+	if (want_timens) {
+		// The host writes the offsets: with a new user namespace this
+		// process, non-dumpable, may not open its own timens_offsets.
+		write_all("{\"type\":\"timens\"}\n", 18);
+		char ack;
+		if (read_byte(&ack) < 0 || ack != 't') {
+			errno = EPIPE;
+			fail("wait for time namespace offsets");
 		}
-		close(fd);
 	}
 
 	int need_fork = (clone_flags & (CLONE_NEWPID | CLONE_NEWTIME)) != 0;

@@ -25,7 +25,10 @@ type Config struct {
 	Exec       bool `json:"exec,omitempty"`
 	ConsoleFD  int  `json:"console_fd"` // -1 when no terminal
 	NewMountNS bool `json:"new_mount_ns"`
-	NewUserNS  bool `json:"new_user_ns"`
+	// UserNS: the container has a user namespace, new or joined by path;
+	// either way its root is not the host's (devices are bind-mounted,
+	// bind sources are opened by the host).
+	UserNS bool `json:"user_ns"`
 	// Seccomp is the filter compiled on the host; the init only loads it.
 	Seccomp *seccomp.Program `json:"seccomp,omitempty"`
 	// LSM is what the host kernel offers, detected by the host: after
@@ -43,7 +46,10 @@ type Msg struct {
 // Sync socket message types.
 const (
 	MsgMaps = "maps"
-	MsgPid  = "pid"
+	// MsgTimens asks the host to write linux.timeOffsets for the new
+	// time namespace of the nsenter stage (answered with one byte 't').
+	MsgTimens = "timens"
+	MsgPid    = "pid"
 	// MsgHooks: the mounts are made; the host applies linux.resources
 	// and runs prestart and createRuntime hooks (create only).
 	MsgHooks = "hooks"

@@ -81,13 +81,13 @@ func setup(cfg *Config, dec *json.Decoder, enc *json.Encoder) (*prepared, error)
 	}
 	if cfg.NewMountNS {
 		var sources map[int]int
-		if cfg.NewUserNS || rootfs.HasIdmap(s) {
+		if cfg.UserNS || rootfs.HasIdmap(s) {
 			var err error
 			if sources, err = mountSources(syncSock, enc, s); err != nil {
 				return nil, err
 			}
 		}
-		err := rootfs.Prepare(s, cfg.Rootfs, cfg.NewUserNS, lsm.MountLabel(s, cfg.LSM), sources)
+		err := rootfs.Prepare(s, cfg.Rootfs, cfg.UserNS, lsm.MountLabel(s, cfg.LSM), sources)
 		for _, fd := range sources {
 			unix.Close(fd)
 		}
