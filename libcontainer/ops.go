@@ -11,6 +11,7 @@ import (
 
 	"github.com/hako-runtime/hako/libcontainer/hooks"
 	"github.com/hako-runtime/hako/libcontainer/logs"
+	"github.com/hako-runtime/hako/libcontainer/rootfs"
 )
 
 // Start releases the init from the exec fifo and runs poststart hooks.
@@ -85,6 +86,12 @@ func (c *Container) Signal(sig unix.Signal, all bool) error {
 
 // Kill is the `kill` verb: status checked by the transition table.
 func (c *Container) Kill(sig unix.Signal, all bool) error {
+	// Without a pid namespace of its own the init's death does not take
+	// the container's other processes with it: runc sends KILL to every
+	// process of the cgroup then, also once the init is gone.
+	if sig == unix.SIGKILL && !privatePidNS(c.st.Config) && c.st.CgroupPaths != nil {
+		all = true
+	}
 	if err := c.Require(OpKill); err != nil {
 		// runc lets kill --all reach the leftovers of a stopped container
 		// that shared its pid namespace.
@@ -146,6 +153,11 @@ func (c *Container) Delete(force bool, log *logs.Logger) error {
 	}
 	if err := c.destroyCgroup(); err != nil {
 		return err
+	}
+	if c.st.HostRootMount != 0 {
+		if err := rootfs.UnmountHostRoot(c.st.Rootfs, c.st.HostRootMount); err != nil {
+			return err
+		}
 	}
 	if c.st.Config != nil && c.st.Config.Hooks != nil && len(c.st.Config.Hooks.Poststop) > 0 {
 		st := c.SpecState()

@@ -18,6 +18,7 @@ import (
 	"github.com/hako-runtime/hako/libcontainer/hooks"
 	"github.com/hako-runtime/hako/libcontainer/initproc"
 	"github.com/hako-runtime/hako/libcontainer/lsm"
+	"github.com/hako-runtime/hako/libcontainer/rootfs"
 	"github.com/hako-runtime/hako/libcontainer/validate"
 	"github.com/hako-runtime/hako/seccomp"
 )
@@ -41,7 +42,7 @@ type spawner struct {
 // bootstrap renders the nsenter directives (see nsenter/doc.go).
 // With execPid set (exec), every namespace of the container is joined
 // through that process instead, and nothing is created.
-func bootstrap(s *specs.Spec, execPid int) (text string, newMount bool) {
+func bootstrap(s *specs.Spec, execPid int) string {
 	var b strings.Builder
 	var flags uintptr
 	var joins []string
@@ -71,7 +72,7 @@ func bootstrap(s *specs.Spec, execPid int) (text string, newMount bool) {
 		b.WriteString("timens\n")
 	}
 	b.WriteString("\n")
-	return b.String(), flags&unix.CLONE_NEWNS != 0
+	return b.String()
 }
 
 func (sp *spawner) run() error {
@@ -183,7 +184,7 @@ func (sp *spawner) run() error {
 		sp.o.Log.Warnf("%v: the container process may inherit hako's CPU affinity", err)
 	}
 
-	boot, newMount := bootstrap(sp.spec, sp.execPid)
+	boot := bootstrap(sp.spec, sp.execPid)
 	if _, err := parent.WriteString(boot); err != nil {
 		return fmt.Errorf("send bootstrap: %w", err)
 	}
@@ -205,6 +206,8 @@ func (sp *spawner) run() error {
 			if _, err := parent.Write([]byte{'m'}); err != nil {
 				return err
 			}
+		case initproc.MsgHostRoot:
+			sp.c.st.HostRootMount = uint64(msg.Pid)
 		case initproc.MsgTimens:
 			if err := writeTimeOffsets(stage0, sp.spec.Linux.TimeOffsets); err != nil {
 				return err
@@ -249,7 +252,7 @@ func (sp *spawner) run() error {
 			cfg := &initproc.Config{
 				ID: sp.c.ID, Spec: sp.spec, Rootfs: sp.c.st.Rootfs, Bundle: sp.c.st.Bundle, Pid: msg.Pid,
 				NoPivot: sp.o.NoPivot, NoNewKeyring: sp.o.NoNewKeyring, PreserveFDs: sp.o.PreserveFDs,
-				FifoFD: fifoFD, ConsoleFD: consoleFD, Exec: sp.execPid != 0, NewMountNS: newMount, UserNS: validate.HasNamespace(sp.spec, specs.UserNamespace),
+				FifoFD: fifoFD, ConsoleFD: consoleFD, Exec: sp.execPid != 0, MountNS: validate.HasNamespace(sp.spec, specs.MountNamespace), UserNS: validate.HasNamespace(sp.spec, specs.UserNamespace),
 				Seccomp: sp.seccomp,
 				LSM:     lsm.Detect(),
 			}
@@ -421,5 +424,8 @@ func (sp *spawner) abort() {
 	}
 	if sp.cg != nil && sp.execPid == 0 {
 		sp.cg.Destroy()
+	}
+	if sp.execPid == 0 && sp.c.st.HostRootMount != 0 {
+		rootfs.UnmountHostRoot(sp.c.st.Rootfs, sp.c.st.HostRootMount)
 	}
 }

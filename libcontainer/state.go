@@ -103,6 +103,9 @@ type persisted struct {
 	CgroupPaths map[string]string `json:"cgroup_paths,omitempty"`
 	Systemd     bool              `json:"systemd,omitempty"`
 	Rootless    bool              `json:"rootless,omitempty"`
+	// HostRootMount is the mount ID of the rootfs bind made in the host's
+	// mount namespace for a container without one (removed by delete).
+	HostRootMount uint64 `json:"host_root_mount,omitempty"`
 }
 
 // procStart returns the start time (clock ticks since boot, field 22 of

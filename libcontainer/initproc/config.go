@@ -22,9 +22,12 @@ type Config struct {
 	FifoFD       int         `json:"fifo_fd"` // -1 for exec
 	// Exec is a process joining a running container: no rootfs work, no
 	// start barrier.
-	Exec       bool `json:"exec,omitempty"`
-	ConsoleFD  int  `json:"console_fd"` // -1 when no terminal
-	NewMountNS bool `json:"new_mount_ns"`
+	Exec      bool `json:"exec,omitempty"`
+	ConsoleFD int  `json:"console_fd"` // -1 when no terminal
+	// MountNS: the container has a mount namespace, new or joined by
+	// path; without one (create only) the rootfs is prepared in the
+	// host's and chrooted into, as runc does.
+	MountNS bool `json:"mount_ns"`
 	// UserNS: the container has a user namespace, new or joined by path;
 	// either way its root is not the host's (devices are bind-mounted,
 	// bind sources are opened by the host).
@@ -67,4 +70,7 @@ const (
 	// container with a new user namespace (see mountsrc_linux.go); the
 	// reply carries Pid = the number of fds, sent with SCM_RIGHTS.
 	MsgMountSources = "mountsrc"
+	// MsgHostRoot carries in Pid the mount ID of the rootfs bind made in
+	// the host's mount namespace (no mount namespace); no reply.
+	MsgHostRoot = "hostroot"
 )

@@ -79,19 +79,8 @@ func setup(cfg *Config, dec *json.Decoder, enc *json.Encoder) (*prepared, error)
 	if _, err := unix.Setsid(); err != nil {
 		return nil, fmt.Errorf("setsid: %w", err)
 	}
-	if cfg.NewMountNS {
-		var sources map[int]int
-		if cfg.UserNS || rootfs.HasIdmap(s) {
-			var err error
-			if sources, err = mountSources(syncSock, enc, s); err != nil {
-				return nil, err
-			}
-		}
-		err := rootfs.Prepare(s, cfg.Rootfs, cfg.UserNS, lsm.MountLabel(s, cfg.LSM), sources)
-		for _, fd := range sources {
-			unix.Close(fd)
-		}
-		if err != nil {
+	if !cfg.Exec {
+		if err := prepareRootfs(cfg, enc); err != nil {
 			return nil, err
 		}
 	}
@@ -108,11 +97,14 @@ func setup(cfg *Config, dec *json.Decoder, enc *json.Encoder) (*prepared, error)
 			return nil, err
 		}
 	}
-	if cfg.NewMountNS {
+	if !cfg.Exec {
 		var err error
-		if cfg.NoPivot {
+		switch {
+		case !cfg.MountNS:
+			err = rootfs.Chroot(cfg.Rootfs)
+		case cfg.NoPivot:
 			err = rootfs.MoveRoot(cfg.Rootfs)
-		} else {
+		default:
 			err = rootfs.PivotRoot(cfg.Rootfs)
 		}
 		if err != nil {
@@ -259,6 +251,39 @@ func roundTrip(enc *json.Encoder, dec *json.Decoder, m Msg, what string) error {
 	return nil
 }
 
+// prepareRootfs mounts everything under the rootfs: in the container's
+// mount namespace, new or joined (runc prepares and pivots into the rootfs
+// in a joined one too), or in the host's when the spec has none.
+func prepareRootfs(cfg *Config, enc *json.Encoder) error {
+	s := cfg.Spec
+	var sources map[int]int
+	if cfg.UserNS || rootfs.HasIdmap(s) {
+		var err error
+		if sources, err = mountSources(syncSock, enc, s); err != nil {
+			return err
+		}
+	}
+	defer closeAll(func() (fds []int) {
+		for _, fd := range sources {
+			fds = append(fds, fd)
+		}
+		return fds
+	}())
+	label := lsm.MountLabel(s, cfg.LSM)
+	if cfg.MountNS {
+		return rootfs.Prepare(s, cfg.Rootfs, cfg.UserNS, label, sources)
+	}
+	id, err := rootfs.PrepareInHostNS(s, cfg.Rootfs, cfg.UserNS, label, sources)
+	if id != 0 {
+		// The host removes these mounts when the container goes, also
+		// when the rest of the setup fails.
+		if eerr := enc.Encode(Msg{Type: MsgHostRoot, Pid: int(id)}); eerr != nil && err == nil {
+			err = eerr
+		}
+	}
+	return err
+}
+
 // setupContainer is what only the container's first process does: the
 // finishing rootfs work, sysctls, hostname and the session keyring.
 func setupContainer(cfg *Config) error {
@@ -267,7 +292,7 @@ func setupContainer(cfg *Config) error {
 	if err := rootfs.WriteSysctls(s.Linux.Sysctl); err != nil {
 		return err
 	}
-	if cfg.NewMountNS {
+	if cfg.MountNS {
 		if err := rootfs.Finish(s, lsm.MountLabel(s, cfg.LSM)); err != nil {
 			return err
 		}

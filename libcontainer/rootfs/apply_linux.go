@@ -42,6 +42,11 @@ func Prepare(s *specs.Spec, rootfs string, userns bool, mountLabel string, sourc
 	if err := unix.Mount(rootfs, rootfs, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
 		return fmt.Errorf("bind mount rootfs %s: %w", rootfs, err)
 	}
+	return mountAll(s, rootfs, userns, mountLabel, sources)
+}
+
+// mountAll mounts every entry of spec.Mounts under rootfs, then /dev.
+func mountAll(s *specs.Spec, rootfs string, userns bool, mountLabel string, sources map[int]int) error {
 	root, err := os.OpenFile(rootfs, unix.O_PATH|unix.O_DIRECTORY, 0)
 	if err != nil {
 		return fmt.Errorf("open rootfs: %w", err)

@@ -201,6 +201,13 @@ func namespaces(s *specs.Spec) error {
 	if len(l.TimeOffsets) > 0 && !seen[specs.TimeNamespace] {
 		return errors.New("linux.timeOffsets: offsets need a time namespace")
 	}
+	for _, ns := range l.Namespaces {
+		// A time namespace that exists has its offsets: they cannot be
+		// changed once a process is in it.
+		if ns.Type == specs.TimeNamespace && ns.Path != "" && len(l.TimeOffsets) > 0 {
+			return errors.New("linux.timeOffsets: a time namespace joined by path keeps its own offsets")
+		}
+	}
 	for clock := range l.TimeOffsets {
 		if clock != "monotonic" && clock != "boottime" {
 			return fmt.Errorf("linux.timeOffsets: unknown clock %q", clock)
@@ -209,8 +216,10 @@ func namespaces(s *specs.Spec) error {
 	if (s.Hostname != "" || s.Domainname != "") && !seen[specs.UTSNamespace] {
 		return errors.New("hostname: setting hostname or domainname needs a uts namespace")
 	}
-	if !seen[specs.MountNamespace] {
-		return errors.New("linux.namespaces: a mount namespace is required")
+	// Without a mount namespace the container runs chrooted in the host's
+	// (as in runc), where nothing may be masked or made read-only.
+	if !seen[specs.MountNamespace] && (len(l.MaskedPaths) > 0 || len(l.ReadonlyPaths) > 0) {
+		return errors.New("linux.maskedPaths/readonlyPaths: masking or making paths read-only needs a mount namespace")
 	}
 	return nil
 }

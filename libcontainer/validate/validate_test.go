@@ -75,7 +75,17 @@ func TestSpec(t *testing.T) {
 			s.Linux.UIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 1000, Size: 1}}
 		}, "need a user namespace"},
 		{"hostname no uts", func(s *specs.Spec) { s.Linux.Namespaces = s.Linux.Namespaces[:2]; s.Hostname = "h" }, "uts namespace"},
-		{"no mount ns", func(s *specs.Spec) { s.Linux.Namespaces = s.Linux.Namespaces[1:] }, "mount namespace is required"},
+		// runc runs a spec without a mount namespace, chrooted, but then
+		// nothing can be masked.
+		{"no mount ns", func(s *specs.Spec) { s.Linux.Namespaces = s.Linux.Namespaces[1:] }, ""},
+		{"no mount ns, masked paths", func(s *specs.Spec) {
+			s.Linux.Namespaces = s.Linux.Namespaces[1:]
+			s.Linux.MaskedPaths = []string{"/proc/kcore"}
+		}, "needs a mount namespace"},
+		{"timeoffsets joined ns", func(s *specs.Spec) {
+			s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.TimeNamespace, Path: "/proc/1/ns/time"})
+			s.Linux.TimeOffsets = map[string]specs.LinuxTimeOffset{"monotonic": {Secs: 1}}
+		}, "joined by path"},
 		{"timeoffsets no ns", func(s *specs.Spec) {
 			s.Linux.TimeOffsets = map[string]specs.LinuxTimeOffset{"monotonic": {Secs: 1}}
 		}, "time namespace"},
