@@ -233,12 +233,12 @@ drop_warnings() {
 	set_args true
 	run_ctr
 	assert_failure
-	[ "$RUNTIME_NAME" = runc ] || assert_contains "linux.namespaces["
+	assert_names_field "linux.namespaces["
 	assert_nothing_left
 	set_ns_path network /proc/self/ns/uts
 	run_ctr
 	assert_failure
-	[ "$RUNTIME_NAME" = runc ] || assert_contains "linux.namespaces["
+	assert_names_field "linux.namespaces["
 	assert_nothing_left
 }
 
