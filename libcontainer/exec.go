@@ -68,7 +68,13 @@ func (c *Container) Exec(o *ExecOpts) (int, error) {
 		return 0, errors.New("cannot allocate tty if hako will detach without setting console socket")
 	}
 	spec := *c.st.Config
-	spec.Process = p
+	// oom_score_adj is the container's, whatever the process JSON says:
+	// runc writes the container's for every process that joins it.
+	// So is the umask (runc takes it from the container's config too).
+	pp := *p
+	pp.OOMScoreAdj = c.st.Config.Process.OOMScoreAdj
+	pp.User.Umask = c.st.Config.Process.User.Umask
+	spec.Process = &pp
 	spec.Hooks = nil
 	pidfdSock, err := dialPidfdSocket(o.PidfdSocket)
 	if err != nil {

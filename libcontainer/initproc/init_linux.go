@@ -196,9 +196,11 @@ func setup(cfg *Config, dec *json.Decoder, enc *json.Encoder) (*prepared, error)
 	if err := checkCwd(); err != nil {
 		return nil, err
 	}
+	// The container's umask, or 0022 for its first process; a process
+	// joining a container without one keeps its caller's, as in runc.
 	if proc.User.Umask != nil {
 		unix.Umask(int(*proc.User.Umask))
-	} else {
+	} else if !cfg.Exec {
 		unix.Umask(0o022)
 	}
 	path, err := lookPath(proc.Args[0], env)

@@ -69,9 +69,15 @@ func eachLine(path string, fn func([]string) bool) {
 // the permitted set, calls between (the cwd entered as the user, when the
 // runtime could not), then installs the requested capability sets. All
 // of it acts on this (locked) thread, which is the one that calls execve.
+//
+// A process without a capabilities object keeps what the runtime has (all
+// of root's, the whole bounding set), as in runc: only the kernel's own
+// rules at the uid change and at execve apply.
 func switchUser(p *specs.Process, u *user, sets caps.Sets, between func() error, warn func(string)) error {
-	if err := caps.DropBounding(sets.Bounding); err != nil {
-		return err
+	if p.Capabilities != nil {
+		if err := caps.DropBounding(sets.Bounding); err != nil {
+			return err
+		}
 	}
 	if err := unix.Prctl(unix.PR_SET_KEEPCAPS, 1, 0, 0, 0); err != nil {
 		return fmt.Errorf("set keepcaps: %w", err)
@@ -90,6 +96,9 @@ func switchUser(p *specs.Process, u *user, sets caps.Sets, between func() error,
 	}
 	if err := unix.Prctl(unix.PR_SET_KEEPCAPS, 0, 0, 0, 0); err != nil {
 		return fmt.Errorf("clear keepcaps: %w", err)
+	}
+	if p.Capabilities == nil {
+		return nil
 	}
 	return caps.Apply(sets, warn)
 }

@@ -144,3 +144,20 @@ CapAmb: 0000000000000000"
 	assert_contains "CapBnd:	0000000000002020"
 	assert_contains "CapAmb:	0000000000000000"
 }
+
+@test "no capabilities object: the process keeps the runtime's, as in runc" {
+	local bnd
+	bnd=$(awk '/^CapBnd/ {print $2}' /proc/self/status)
+	update_config 'del(.process.capabilities)'
+	set_cmd 'grep -E "^Cap(Eff|Bnd)" /proc/self/status | tr -s "\t" " "'
+	run_ctr
+	assert_success
+	assert_output "CapEff: $bnd
+CapBnd: $bnd"
+	# A non-root user loses them at execve, by the kernel's rules.
+	update_config '.process.user = {"uid": 1000, "gid": 1000}'
+	run_ctr
+	assert_success
+	assert_output "CapEff: 0000000000000000
+CapBnd: $bnd"
+}

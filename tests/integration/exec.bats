@@ -188,3 +188,32 @@ ctr_cgroup() {
 	assert_success
 	[ "$(echo $output)" = "NoNewPrivs: 0" ]
 }
+
+@test "exec: oom_score_adj is the container's, not the process JSON's" {
+	update_config '.process.oomScoreAdj = 123'
+	start_sleeper
+	runtime exec "$CID" cat /proc/self/oom_score_adj
+	assert_success
+	assert_output 123
+	jq '.process.args = ["cat", "/proc/self/oom_score_adj"] | .process.oomScoreAdj = 500' \
+		"$BUNDLE/config.json" | jq .process >"$TEST_DIR/proc.json"
+	runtime exec -p "$TEST_DIR/proc.json" "$CID"
+	assert_success
+	assert_output 123
+}
+
+@test "exec: the umask is the container's, else the caller's" {
+	start_sleeper
+	run bash -c "umask 0077; exec env $TAG_VAR=$TAG $RUNTIME --root $ROOT exec $CID sh -c umask"
+	assert_success
+	assert_output 0077
+	runtime kill "$CID" KILL
+	wait_for_status "$CID" stopped
+	runtime delete "$CID"
+	update_config '.process.user.umask = 23'
+	start_sleeper
+	jq '.process.args = ["sh", "-c", "umask"] | .process.user.umask = 2' "$BUNDLE/config.json" | jq .process >"$TEST_DIR/proc.json"
+	run bash -c "umask 0077; exec env $TAG_VAR=$TAG $RUNTIME --root $ROOT exec -p $TEST_DIR/proc.json $CID"
+	assert_success
+	assert_output 0027
+}
