@@ -15,20 +15,29 @@ func TestStatsJSONShape(t *testing.T) {
 	b, err := json.Marshal(&Stats{
 		Hugetlb: map[string]Hugetlb{"2MB": {Usage: 1}},
 		Blkio:   Blkio{IoServiceBytesRecursive: []BlkioEntry{{Major: 8, Op: "Read", Value: 1}}, IoQueuedRecursive: []BlkioEntry{{Value: 1}}},
-		Memory:  Memory{Raw: map[string]uint64{"cache": 1}},
+		Memory:  Memory{Raw: map[string]uint64{"cache": 1}, Swap: MemoryEntry{Usage: 2}, EventCount: MemoryEventCount{OOMKill: 1}},
+		CPU:     CPU{Usage: CPUUsage{Kernel: 5}},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := string(b)
-	// Key names engines read from runc's `events --stats`.
-	for _, k := range []string{`"cpu":{"usage":{"kernel":0,"user":0}`, `"throttling":{}`, `"cpuset":{"cpu_exclusive":0`,
-		`"memory":{"usage":{"limit":0,"failcnt":0}`, `"swap":`, `"kernelTCP":`, `"raw":{"cache":1}`,
-		`"event_count":{"low":0,"high":0,"max":0,"oom":0,"oom_kill":0}`, `"pids":{}`,
+	// Key names engines read from runc's `events --stats` (runc's
+	// types.Stats): zero structs are left out (omitzero), intel_rdt and
+	// network_interfaces are always there.
+	for _, k := range []string{`"cpu":{"usage":{"kernel":5,"user":0}}`, `"cpuset":{"cpu_exclusive":0`,
+		`"memory":{"swap":{"limit":0,"usage":2,"failcnt":0},"raw":{"cache":1}}`, `"pids":{}`,
 		`"blkio":{"ioServiceBytesRecursive":[{"major":8,"op":"Read","value":1}]`, `"ioQueueRecursive":`,
-		`"hugetlb":{"2MB":{"usage":1,"failcnt":0}}`} {
+		`"hugetlb":{"2MB":{"usage":1,"failcnt":0}}`, `"intel_rdt":{}`, `"network_interfaces":null`} {
 		if !strings.Contains(s, k) {
 			t.Errorf("JSON lacks %s:\n%s", k, s)
+		}
+	}
+	// Not in runc's document: empty throttling, empty memory entries, and
+	// the OOM counters hako keeps for itself.
+	for _, k := range []string{`"throttling"`, `"kernelTCP"`, `"event_count"`, `"usage":{"limit"`} {
+		if strings.Contains(s, k) {
+			t.Errorf("JSON has %s:\n%s", k, s)
 		}
 	}
 }
