@@ -78,23 +78,39 @@ func runExec(g *global, args []string) error {
 	}
 	o := &libcontainer.ExecOpts{Process: p, ConsoleSocket: consoleSocket, PidFile: pidFile, PreserveFDs: preserve,
 		IgnorePaused: ignorePaused, PidfdSocket: pidfdSocket, SubCgroups: sub, Log: g.log}
+	// runc's rules: a console socket only for a detached terminal.
+	if (!detach || !p.Terminal) && consoleSocket != "" {
+		c.Unlock()
+		return errors.New("cannot use console socket if hako will not detach or allocate tty")
+	}
 	var sigs chan os.Signal
 	var proxy *ttyProxy
+	var pipes *stdioPipes
 	if !detach {
 		sigs = make(chan os.Signal, 128)
 		signal.Notify(sigs)
 		defer signal.Stop(sigs)
-		if p.Terminal && consoleSocket == "" {
+		if p.Terminal {
 			if proxy, err = newTTYProxy(); err != nil {
 				c.Unlock()
 				return err
 			}
 			defer proxy.close()
 			o.ConsoleConn = proxy.remote
+		} else {
+			if pipes, err = newStdioPipes(c.Config()); err != nil {
+				c.Unlock()
+				return err
+			}
+			defer pipes.close()
+			o.Stdio = pipes.child
 		}
 	}
 	pid, err := c.Exec(o)
 	c.Unlock()
+	if pipes != nil {
+		pipes.started()
+	}
 	if err != nil || detach {
 		return err
 	}
@@ -103,7 +119,14 @@ func runExec(g *global, args []string) error {
 			return err
 		}
 	}
-	return &exitError{code: waitInit(pid, sigs, proxy)}
+	status := waitInit(pid, sigs, proxy)
+	if proxy != nil {
+		proxy.close()
+	}
+	if pipes != nil {
+		pipes.wait()
+	}
+	return &exitError{code: status}
 }
 
 // execFlags are the exec options that shape the process.

@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/signal"
 
@@ -61,17 +60,27 @@ func runRun(g *global, args []string) error {
 	if o.Spec, err = libcontainer.LoadSpec(o.Bundle); err != nil {
 		return err
 	}
-	if o.ConsoleSocket == "" {
-		if spec := o.Spec; spec.Process != nil && spec.Process.Terminal {
+	var pipes *stdioPipes
+	if spec := o.Spec; spec.Process != nil && spec.Process.Terminal {
+		if o.ConsoleSocket == "" {
 			if tty, err = newTTYProxy(); err != nil {
 				return err
 			}
 			defer tty.close()
 			o.ConsoleConn = tty.remote
 		}
+	} else {
+		if pipes, err = newStdioPipes(spec); err != nil {
+			return err
+		}
+		defer pipes.close()
+		o.Stdio = pipes.child
 	}
 	o.Foreground = true
 	c, err := libcontainer.Create(o)
+	if pipes != nil {
+		pipes.started()
+	}
 	if err != nil {
 		return err
 	}
@@ -103,6 +112,9 @@ func runRun(g *global, args []string) error {
 	status := waitInit(pid, sigs, tty)
 	if tty != nil {
 		tty.close()
+	}
+	if pipes != nil {
+		pipes.wait()
 	}
 	if !keep {
 		if c, err := libcontainer.Load(g.root, o.ID); err == nil {
@@ -173,69 +185,4 @@ func waitInit(pid int, sigs chan os.Signal, tty *ttyProxy) int {
 			}
 		}
 	}
-}
-
-// ttyProxy is the foreground `run -t` terminal: it receives the pty master
-// over a socketpair (the same protocol as --console-socket) and connects it
-// to our own stdio, with our terminal in raw mode.
-type ttyProxy struct {
-	local, remote *os.File
-	master        *os.File
-	saved         *unix.Termios
-}
-
-func newTTYProxy() (*ttyProxy, error) {
-	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		return nil, err
-	}
-	return &ttyProxy{local: os.NewFile(uintptr(fds[0]), "console-local"), remote: os.NewFile(uintptr(fds[1]), "console-remote")}, nil
-}
-
-func (t *ttyProxy) attach() error {
-	buf := make([]byte, 256)
-	oob := make([]byte, unix.CmsgSpace(4))
-	_, oobn, _, _, err := unix.Recvmsg(int(t.local.Fd()), buf, oob, unix.MSG_CMSG_CLOEXEC)
-	if err != nil {
-		return fmt.Errorf("receive pty master: %w", err)
-	}
-	msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
-	if err != nil || len(msgs) != 1 {
-		return errors.New("receive pty master: no fd in message")
-	}
-	fds, err := unix.ParseUnixRights(&msgs[0])
-	if err != nil || len(fds) != 1 {
-		return errors.New("receive pty master: bad fd message")
-	}
-	t.master = os.NewFile(uintptr(fds[0]), "pty-master")
-	if tio, err := unix.IoctlGetTermios(0, unix.TCGETS); err == nil {
-		saved := *tio
-		t.saved = &saved
-		raw := *tio
-		raw.Iflag &^= unix.IGNBRK | unix.BRKINT | unix.PARMRK | unix.ISTRIP | unix.INLCR | unix.IGNCR | unix.ICRNL | unix.IXON
-		raw.Oflag &^= unix.OPOST
-		raw.Lflag &^= unix.ECHO | unix.ECHONL | unix.ICANON | unix.ISIG | unix.IEXTEN
-		raw.Cflag &^= unix.CSIZE | unix.PARENB
-		raw.Cflag |= unix.CS8
-		unix.IoctlSetTermios(0, unix.TCSETS, &raw)
-		t.resize()
-	}
-	go io.Copy(t.master, os.Stdin)
-	go io.Copy(os.Stdout, t.master)
-	return nil
-}
-
-func (t *ttyProxy) resize() {
-	if ws, err := unix.IoctlGetWinsize(0, unix.TIOCGWINSZ); err == nil && t.master != nil {
-		unix.IoctlSetWinsize(int(t.master.Fd()), unix.TIOCSWINSZ, ws)
-	}
-}
-
-func (t *ttyProxy) close() {
-	if t.saved != nil {
-		unix.IoctlSetTermios(0, unix.TCSETS, t.saved)
-		t.saved = nil
-	}
-	t.local.Close()
-	t.remote.Close()
 }

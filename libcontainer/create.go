@@ -50,6 +50,9 @@ type CreateOpts struct {
 	ListenFDs int
 	// PidfdSocket receives a pidfd of the container process.
 	PidfdSocket string
+	// Stdio, when set, is the process's stdin, stdout and stderr instead
+	// of ours (foreground `run` gives pipes, as runc does).
+	Stdio []*os.File
 }
 
 // LoadSpec reads bundle/config.json; a syntax error names line and column.
@@ -154,7 +157,8 @@ func Create(o *CreateOpts) (c *Container, err error) {
 	if spec.Process.Terminal && o.ConsoleSocket == "" && o.ConsoleConn == nil {
 		return nil, errors.New("cannot allocate tty if hako will detach without setting console socket")
 	}
-	if !spec.Process.Terminal && o.ConsoleSocket != "" {
+	// A foreground run relays its own terminal: a socket makes no sense.
+	if (!spec.Process.Terminal || o.Foreground) && o.ConsoleSocket != "" {
 		return nil, errors.New("cannot use console socket if hako will not detach or allocate tty")
 	}
 	if err := EnsureRoot(o.Root); err != nil {

@@ -33,6 +33,8 @@ type ExecOpts struct {
 	// SubCgroups are existing sub-cgroups of the container's to run in,
 	// by controller ("" = every controller; the only key on cgroup v2).
 	SubCgroups map[string]string
+	// Stdio, when set, replaces our stdio for the process (see CreateOpts).
+	Stdio []*os.File
 }
 
 // Exec starts o.Process inside the container's namespaces and cgroup and
@@ -83,7 +85,7 @@ func (c *Container) Exec(o *ExecOpts) (int, error) {
 	defer pidfdSock.close()
 	sp := &spawner{c: c, spec: &spec, execPid: c.st.InitPid, subCgroups: o.SubCgroups, o: &CreateOpts{
 		Root: filepath.Dir(c.dir), ID: c.ID, ConsoleSocket: o.ConsoleSocket, ConsoleConn: o.ConsoleConn,
-		PreserveFDs: o.PreserveFDs, NoNewKeyring: true, Log: o.Log,
+		PreserveFDs: o.PreserveFDs, NoNewKeyring: true, Log: o.Log, Stdio: o.Stdio,
 	}}
 	if err := sp.run(); err != nil {
 		sp.abort()

@@ -159,13 +159,17 @@ func (sp *spawner) run() error {
 		return err
 	}
 	defer exe.Close()
+	stdio := []*os.File{os.Stdin, os.Stdout, os.Stderr}
+	if len(sp.o.Stdio) == 3 {
+		stdio = sp.o.Stdio
+	}
 	sp.cmd = &exec.Cmd{
 		Path:       exe.Path,
 		Args:       []string{"hako", "init"},
 		Env:        []string{"_HAKO_SYNCFD=" + strconv.Itoa(3+n)},
-		Stdin:      os.Stdin,
-		Stdout:     os.Stdout,
-		Stderr:     os.Stderr,
+		Stdin:      stdio[0],
+		Stdout:     stdio[1],
+		Stderr:     stdio[2],
 		ExtraFiles: extra,
 	}
 	// Started inside its cgroup, or moved there before nsenter runs (it
@@ -252,7 +256,7 @@ func (sp *spawner) run() error {
 			cfg := &initproc.Config{
 				ID: sp.c.ID, Spec: sp.spec, Rootfs: sp.c.st.Rootfs, Bundle: sp.c.st.Bundle, Pid: msg.Pid,
 				NoPivot: sp.o.NoPivot, NoNewKeyring: sp.o.NoNewKeyring, PreserveFDs: sp.o.PreserveFDs,
-				FifoFD: fifoFD, ConsoleFD: consoleFD, Exec: sp.execPid != 0, MountNS: validate.HasNamespace(sp.spec, specs.MountNamespace), UserNS: validate.HasNamespace(sp.spec, specs.UserNamespace),
+				FifoFD: fifoFD, ConsoleFD: consoleFD, ConsoleRelay: sp.o.ConsoleConn != nil, Exec: sp.execPid != 0, MountNS: validate.HasNamespace(sp.spec, specs.MountNamespace), UserNS: validate.HasNamespace(sp.spec, specs.UserNamespace),
 				Seccomp: sp.seccomp,
 				LSM:     lsm.Detect(),
 			}

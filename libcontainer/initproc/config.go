@@ -32,6 +32,10 @@ type Config struct {
 	// either way its root is not the host's (devices are bind-mounted,
 	// bind sources are opened by the host).
 	UserNS bool `json:"user_ns"`
+	// ConsoleRelay says hako itself relays the pty (foreground -t): the
+	// pty does not add CRs (ONLCR off) from the first byte on, where
+	// runc's relay clears it as soon as it receives the master.
+	ConsoleRelay bool `json:"console_relay,omitempty"`
 	// Seccomp is the filter compiled on the host; the init only loads it.
 	Seccomp *seccomp.Program `json:"seccomp,omitempty"`
 	// LSM is what the host kernel offers, detected by the host: after

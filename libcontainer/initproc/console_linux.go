@@ -43,6 +43,16 @@ func setupConsole(cfg *Config) error {
 			return fmt.Errorf("process.consoleSize: %w", err)
 		}
 	}
+	if cfg.ConsoleRelay {
+		tio, err := unix.IoctlGetTermios(int(master.Fd()), unix.TCGETS)
+		if err == nil {
+			tio.Oflag &^= unix.ONLCR
+			err = unix.IoctlSetTermios(int(master.Fd()), unix.TCSETS, tio)
+		}
+		if err != nil {
+			return fmt.Errorf("clear onlcr on pty: %w", err)
+		}
+	}
 	if !cfg.Exec {
 		if err := rootfs.BindConsole(slave); err != nil {
 			return err

@@ -74,6 +74,9 @@ func eachLine(path string, fn func([]string) bool) {
 // of root's, the whole bounding set), as in runc: only the kernel's own
 // rules at the uid change and at execve apply.
 func switchUser(p *specs.Process, u *user, sets caps.Sets, between func() error, warn func(string)) error {
+	if err := chownStdio(u.uid); err != nil {
+		return err
+	}
 	if p.Capabilities != nil {
 		if err := caps.DropBounding(sets.Bounding); err != nil {
 			return err
@@ -101,6 +104,28 @@ func switchUser(p *specs.Process, u *user, sets caps.Sets, between func() error,
 		return nil
 	}
 	return caps.Apply(sets, warn)
+}
+
+// chownStdio gives the process's stdio to its user, as runc does, so a
+// non-root process owns its terminal (and can reopen /dev/stdout). Only
+// the owner changes: the group is devpts' gid= choice. /dev/null stays
+// as it is, and an inode the container may not chown (EPERM: owner not
+// mapped; EROFS) is left alone.
+func chownStdio(uid int) error {
+	for fd := 0; fd < 3; fd++ {
+		var st unix.Stat_t
+		if err := unix.Fstat(fd, &st); err != nil {
+			return fmt.Errorf("fstat stdio fd %d: %w", fd, err)
+		}
+		devNull := st.Mode&unix.S_IFMT == unix.S_IFCHR && st.Rdev == unix.Mkdev(1, 3)
+		if int(st.Uid) == uid || devNull {
+			continue
+		}
+		if err := unix.Fchown(fd, uid, -1); err != nil && !errors.Is(err, unix.EPERM) && !errors.Is(err, unix.EROFS) {
+			return fmt.Errorf("chown stdio fd %d: %w", fd, err)
+		}
+	}
+	return nil
 }
 
 func setgroups(groups []int) error {

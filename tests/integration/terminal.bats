@@ -28,11 +28,18 @@ start_recvtty() {
 }
 
 # tty_output: what the container wrote on its terminal, without CRs, once the
-# receiver has seen the pty hang up.
+# receiver has seen the pty hang up. It runs under bats' `run`, a subshell
+# that cannot `wait` for the receiver: it watches /proc instead (a zombie
+# is gone too), bounded to catch a hang.
 tty_output() {
-	local rc=0
-	wait "$RECV_PID" || rc=$?
-	[ "$rc" -eq 0 ] || fail "recvtty exited $rc: $(cat "$TEST_DIR/tty.err")"
+	local i st
+	for i in $(seq 200); do
+		st=$(awk '{ print $3 }' "/proc/$RECV_PID/stat" 2>/dev/null)
+		[ -z "$st" ] || [ "$st" = Z ] && break
+		sleep 0.05
+	done
+	[ -z "$st" ] || [ "$st" = Z ] || fail "recvtty still running"
+	[ ! -s "$TEST_DIR/tty.err" ] || fail "recvtty: $(cat "$TEST_DIR/tty.err")"
 	tr -d '\r' <"$TEST_DIR/tty.out"
 }
 
@@ -126,4 +133,123 @@ is-tty
 	assert_contains /dev/pts/
 	assert_contains is-tty
 	assert_contains "21 77"
+}
+
+
+# in_script CMD: CMD on a fresh pty (21x77) that is its controlling terminal,
+# with script's own stdin /dev/null; CMD redirects what it wants.
+in_script() {
+	script -qec "stty rows 21 cols 77; env $TAG_VAR=$TAG $1" /dev/null </dev/null
+}
+
+# bytes FILE: FILE as od characters on one line, without the NUL that
+# script may inject of its own.
+bytes() {
+	sed 's/\^@//g' "$1" | od -An -c | tr -s ' \n' ' '
+}
+
+@test "foreground run -t: stdout carries the program's bytes, no CR added" {
+	requires script od
+	set_cmd 'printf "one\ntwo\n"'
+	run in_script "$RUNTIME --root $ROOT run -b $BUNDLE $CID >$TEST_DIR/out"
+	assert_success
+	run bytes "$TEST_DIR/out"
+	assert_output ' o n e \n t w o \n '
+}
+
+@test "foreground exec -t: stdout carries the program's bytes, no CR added" {
+	requires script od
+	update_config '.process.terminal = false'
+	set_args sleep 100
+	run_detached
+	assert_success
+	run in_script "$RUNTIME --root $ROOT exec -t $CID printf 'x\ny\n' >$TEST_DIR/out"
+	assert_success
+	run bytes "$TEST_DIR/out"
+	assert_output ' x \n y \n '
+}
+
+@test "foreground run -t: window size from the caller's terminal when stdin is not one" {
+	requires script
+	set_cmd 'stty size; [ -t 0 ] && echo stdin-is-tty'
+	run in_script "$RUNTIME --root $ROOT run -b $BUNDLE $CID </dev/null"
+	assert_success
+	output=$(tr -d '\r\0' <<<"$output")
+	assert_contains "21 77"
+	assert_contains stdin-is-tty
+}
+
+@test "foreground run -t without any terminal fails and leaves nothing" {
+	set_args true
+	run setsid env "$TAG_VAR=$TAG" "$RUNTIME" --root "$ROOT" run -b "$BUNDLE" "$CID" </dev/null
+	assert_failure
+	assert_contains "/dev/tty"
+	assert_nothing_left
+}
+
+@test "terminal: the pty of a non-root process is owned by its uid" {
+	update_config '.process.user = {"uid": 1000, "gid": 1000}'
+	set_cmd 'stat -c "%u %g %a" $(tty)'
+	start_recvtty
+	create_ctr "$CID" --console-socket "$SOCK"
+	assert_success
+	runtime start "$CID"
+	assert_success
+	wait_for_status "$CID" stopped
+	# the group and mode are devpts' gid=5,mode=620 of the default spec
+	run tty_output
+	assert_output "1000 5 620"
+}
+
+@test "terminal: exec -t gives a non-root process a pty it owns" {
+	update_config '.process.terminal = false'
+	set_args sleep 100
+	run_detached
+	assert_success
+	start_recvtty
+	runtime exec -d -t --console-socket "$SOCK" -u 1000:1000 "$CID" sh -c 'stat -c "%u %g" $(tty)'
+	assert_success
+	run tty_output
+	assert_output "1000 5"
+}
+
+@test "foreground run: a non-root process gets pipes it owns, not the caller's stdio" {
+	update_config '.process.terminal = false | .process.user = {"uid": 1000, "gid": 1000}'
+	set_cmd 'stat -L -c "%F %u" /proc/self/fd/0 /proc/self/fd/1 /proc/self/fd/2; echo reopened >/dev/stdout'
+	: >"$TEST_DIR/out"
+	runtime run -b "$BUNDLE" "$CID"
+	assert_success
+	assert_output "fifo 1000
+fifo 1000
+fifo 1000
+reopened"
+}
+
+@test "detached run: the process's stdio is chowned to its user" {
+	update_config '.process.terminal = false | .process.user = {"uid": 1000, "gid": 1000}'
+	set_args true
+	run_detached
+	assert_success
+	wait_for_status "$CID" stopped
+	run stat -c %u "$TEST_DIR/$CID.out"
+	assert_output 1000
+}
+
+@test "foreground run or exec with --console-socket fails" {
+	start_recvtty
+	set_args true
+	runtime run --console-socket "$SOCK" -b "$BUNDLE" "$CID"
+	assert_failure
+	assert_contains "cannot use console socket"
+	assert_nothing_left
+	update_config '.process.terminal = false'
+	set_args sleep 100
+	run_detached
+	assert_success
+	runtime exec -t --console-socket "$SOCK" "$CID" true
+	assert_failure
+	assert_contains "cannot use console socket"
+	runtime exec -d --console-socket "$SOCK" "$CID" true
+	assert_failure
+	assert_contains "cannot use console socket"
 }
