@@ -118,6 +118,7 @@ func runRun(g *global, args []string) error {
 	}
 	if !keep {
 		if c, err := libcontainer.Load(g.root, o.ID); err == nil {
+			c.HookDir = o.Bundle
 			err = c.Delete(true, g.log)
 			c.Unlock()
 			if err != nil {

@@ -33,6 +33,10 @@ type Container struct {
 	dir    string
 	lock   int // flock'ed directory fd, -1 when not locked
 	st     persisted
+	// HookDir is the working directory of poststart and poststop hooks:
+	// runc's is the bundle in create and run (it changes there), the
+	// caller's in start and delete.
+	HookDir string
 }
 
 // EnsureRoot creates the state root, private to its owner.

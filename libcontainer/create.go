@@ -176,7 +176,7 @@ func Create(o *CreateOpts) (c *Container, err error) {
 		os.RemoveAll(dir)
 		return nil, fmt.Errorf("lock container %s: %w", o.ID, err)
 	}
-	nc := &Container{ID: o.ID, dir: dir, lock: lock, Status: Creating}
+	nc := &Container{ID: o.ID, dir: dir, lock: lock, Status: Creating, HookDir: bundle}
 	c = nc
 	c.st = persisted{
 		ID: o.ID, Bundle: bundle, Rootfs: rootfs, Created: time.Now().UTC(),

@@ -40,7 +40,7 @@ func (c *Container) Start(log *logs.Logger) error {
 	c.Status = Running
 	log.Debugf("container %s started", c.ID)
 	if h := c.st.Config.Hooks; h != nil && len(h.Poststart) > 0 {
-		if err := hooks.Run("poststart", h.Poststart, c.SpecState()); err != nil {
+		if err := hooks.Run("poststart", h.Poststart, c.SpecState(), hooks.Opts{Dir: c.HookDir}); err != nil {
 			// The process already runs: runc kills it, so a failing
 			// poststart hook does not leave a half-started container.
 			c.Signal(unix.SIGKILL, false)
@@ -135,7 +135,8 @@ func (c *Container) waitExit(timeout time.Duration) error {
 
 // Delete removes a stopped (or, with force, any) container: it kills the
 // init if needed, removes the cgroup, runs poststop hooks and removes the
-// state directory. A failing poststop hook is logged, not fatal.
+// state directory. A failing poststop hook does not keep the container:
+// it is gone, and the error says why the hook failed.
 func (c *Container) Delete(force bool, log *logs.Logger) error {
 	if err := c.Require(OpDelete); err != nil && !force {
 		return err
@@ -159,16 +160,20 @@ func (c *Container) Delete(force bool, log *logs.Logger) error {
 			return err
 		}
 	}
+	var hookErr error
 	if c.st.Config != nil && c.st.Config.Hooks != nil && len(c.st.Config.Hooks.Poststop) > 0 {
 		st := c.SpecState()
 		st.Status = "stopped"
-		if err := hooks.Run("poststop", c.st.Config.Hooks.Poststop, st); err != nil {
-			log.Warnf("%v", err)
-		}
+		hookErr = hooks.Run("poststop", c.st.Config.Hooks.Poststop, st, hooks.Opts{Dir: c.HookDir})
 	}
 	if err := os.RemoveAll(c.dir); err != nil {
 		return fmt.Errorf("remove state dir: %w", err)
 	}
 	c.Unlock()
+	// As in runc, the container is gone all the same; the caller decides
+	// whether the hook's failure is fatal (delete) or a warning (run).
+	if hookErr != nil {
+		return fmt.Errorf("unable to destroy container: %w", hookErr)
+	}
 	return nil
 }

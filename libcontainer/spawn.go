@@ -389,10 +389,13 @@ func (sp *spawner) hostHooks() error {
 		Version: specs.Version, ID: sp.c.ID, Status: specs.StateCreating, Pid: sp.initPid,
 		Bundle: sp.c.st.Bundle, Annotations: sp.spec.Annotations,
 	}
-	if err := hooks.Run("prestart", sp.spec.Hooks.Prestart, st); err != nil {
+	// runc runs them from the bundle (create and run change there) with
+	// its own environment.
+	o := hooks.Opts{Dir: sp.c.st.Bundle}
+	if err := hooks.Run("prestart", sp.spec.Hooks.Prestart, st, o); err != nil {
 		return err
 	}
-	return hooks.Run("createRuntime", sp.spec.Hooks.CreateRuntime, st)
+	return hooks.Run("createRuntime", sp.spec.Hooks.CreateRuntime, st, o)
 }
 
 // initError keeps the init's own error text (the root cause) in front.

@@ -10,15 +10,25 @@ import (
 	"encoding/json"
 	"fmt"
 	"os/exec"
-	"strings"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
-// Run runs each hook in order and stops at the first failure, whose error
-// names the hook kind, index and path and carries its stderr.
-func Run(kind string, list []specs.Hook, state *specs.State) error {
+// Opts is the process context runc gives the hooks of one kind.
+type Opts struct {
+	// Dir is the working directory; "" keeps ours.
+	Dir string
+	// Env is the environment of a hook whose env is absent or empty; nil
+	// leaves such a hook our own environment (what runc's host-side hooks
+	// get).
+	Env []string
+}
+
+// Run runs each hook in order and stops at the first failure. The error
+// is runc's ("error running KIND hook #N: exit status 1, stdout: ...,
+// stderr: ...") with the hook's path beside its index.
+func Run(kind string, list []specs.Hook, state *specs.State, o Opts) error {
 	if len(list) == 0 {
 		return nil
 	}
@@ -27,14 +37,19 @@ func Run(kind string, list []specs.Hook, state *specs.State) error {
 		return err
 	}
 	for i, h := range list {
-		if err := runOne(h, in); err != nil {
-			return fmt.Errorf("%s hook #%d (%s): %w", kind, i, h.Path, err)
+		if err := runOne(h, in, o); err != nil {
+			return fmt.Errorf("error running %s hook #%d (%s): %w", kind, i, h.Path, err)
 		}
 	}
 	return nil
 }
 
-func runOne(h specs.Hook, stdin []byte) error {
+// outputGrace bounds how long a hook that has exited may keep its stdout
+// or stderr open through a child of its own: its output is then cut short
+// instead of the runtime waiting forever.
+const outputGrace = 2 * time.Second
+
+func runOne(h specs.Hook, stdin []byte, o Opts) error {
 	ctx := context.Background()
 	if h.Timeout != nil {
 		var cancel context.CancelFunc
@@ -47,22 +62,21 @@ func runOne(h specs.Hook, stdin []byte) error {
 	}
 	cmd := exec.CommandContext(ctx, h.Path)
 	cmd.Args = args
+	cmd.Dir = o.Dir
 	cmd.Env = h.Env
-	if cmd.Env == nil {
-		cmd.Env = []string{}
+	if len(h.Env) == 0 && o.Env != nil {
+		cmd.Env = o.Env
 	}
 	cmd.Stdin = bytes.NewReader(stdin)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	cmd.WaitDelay = outputGrace
 	err := cmd.Run()
 	if ctx.Err() == context.DeadlineExceeded {
-		return fmt.Errorf("timed out after %ds", *h.Timeout)
+		return fmt.Errorf("hook ran past specified timeout of %.1fs", float64(*h.Timeout))
 	}
 	if err != nil {
-		if s := strings.TrimSpace(stderr.String()); s != "" {
-			return fmt.Errorf("%w: %s", err, s)
-		}
-		return err
+		return fmt.Errorf("%w, stdout: %s, stderr: %s", err, stdout.String(), stderr.String())
 	}
 	return nil
 }

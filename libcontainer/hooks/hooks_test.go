@@ -15,7 +15,7 @@ func TestRun(t *testing.T) {
 	one := 1
 	st := &specs.State{Version: "1.3.0", ID: "c1", Status: specs.StateCreated, Pid: 42, Bundle: "/b"}
 	ok := specs.Hook{Path: "/bin/sh", Args: []string{"sh", "-c", `cat > "$OUT"; echo "$1" >> "$OUT"`, "sh", "arg1"}, Env: []string{"OUT=" + out}}
-	if err := Run("poststart", []specs.Hook{ok}, st); err != nil {
+	if err := Run("poststart", []specs.Hook{ok}, st, Opts{}); err != nil {
 		t.Fatal(err)
 	}
 	b, _ := os.ReadFile(out)
@@ -23,12 +23,12 @@ func TestRun(t *testing.T) {
 		t.Fatalf("hook saw %q", b)
 	}
 	fail := specs.Hook{Path: "/bin/sh", Args: []string{"sh", "-c", "echo boom >&2; exit 3"}}
-	err := Run("createRuntime", []specs.Hook{ok, fail}, st)
-	if err == nil || !strings.Contains(err.Error(), "createRuntime hook #1 (/bin/sh)") || !strings.Contains(err.Error(), "boom") {
+	err := Run("createRuntime", []specs.Hook{ok, fail}, st, Opts{})
+	if err == nil || !strings.Contains(err.Error(), "error running createRuntime hook #1 (/bin/sh): exit status 3") || !strings.Contains(err.Error(), "boom") {
 		t.Fatalf("err = %v", err)
 	}
 	slow := specs.Hook{Path: "/bin/sleep", Args: []string{"sleep", "5"}, Timeout: &one}
-	if err := Run("prestart", []specs.Hook{slow}, st); err == nil || !strings.Contains(err.Error(), "timed out") {
+	if err := Run("prestart", []specs.Hook{slow}, st, Opts{}); err == nil || !strings.Contains(err.Error(), "hook ran past specified timeout of 1.0s") {
 		t.Fatalf("err = %v", err)
 	}
 }

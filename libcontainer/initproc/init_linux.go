@@ -93,7 +93,10 @@ func setup(cfg *Config, dec *json.Decoder, enc *json.Encoder) (*prepared, error)
 		}
 	}
 	if !cfg.Exec && s.Hooks != nil && len(s.Hooks.CreateContainer) > 0 {
-		if err := hooks.Run("createContainer", s.Hooks.CreateContainer, hookState(cfg, specs.StateCreating)); err != nil {
+		// runc's: from the rootfs (before pivot_root), with the init's
+		// empty environment, the pid as the container sees it.
+		o := hooks.Opts{Dir: cfg.Rootfs, Env: []string{}}
+		if err := hooks.Run("createContainer", s.Hooks.CreateContainer, hookState(cfg, specs.StateCreating), o); err != nil {
 			return nil, err
 		}
 	}
@@ -362,7 +365,9 @@ func (p *prepared) wait(cfg *Config) error {
 	}
 	p.fifo.Close()
 	if h := p.spec.Hooks; h != nil && len(h.StartContainer) > 0 {
-		if err := hooks.Run("startContainer", h.StartContainer, hookState(cfg, specs.StateRunning)); err != nil {
+		// As in runc: the process's environment unless the hook has
+		// one, and the state still says "created".
+		if err := hooks.Run("startContainer", h.StartContainer, hookState(cfg, specs.StateCreated), hooks.Opts{Env: p.env}); err != nil {
 			return err
 		}
 	}
@@ -402,7 +407,7 @@ func loadSeccomp(cfg *Config, dec *json.Decoder, enc *json.Encoder) error {
 
 func hookState(cfg *Config, status specs.ContainerState) *specs.State {
 	return &specs.State{
-		Version: specs.Version, ID: cfg.ID, Status: status, Pid: cfg.Pid,
+		Version: specs.Version, ID: cfg.ID, Status: status, Pid: unix.Getpid(),
 		Bundle: cfg.Bundle, Annotations: cfg.Spec.Annotations,
 	}
 }
