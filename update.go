@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -19,26 +20,27 @@ func init() {
 	verbs["update"] = verb{"update the resource limits of a container", runUpdate}
 }
 
-// parseBytes reads sizes as runc does: a number with an optional binary
-// suffix (k, m, g, t, p, with or without "b"/"ib"); -1 means unlimited.
+// sizeRE is the size syntax runc takes (docker/go-units RAMInBytes): a
+// decimal number, an optional space, an optional binary unit.
+var sizeRE = regexp.MustCompile(`^(\d+(\.\d+)*) ?([kKmMgGtTpP])?[iI]?[bB]?$`)
+
+// parseBytes reads sizes as runc does; -1 means unlimited.
 func parseBytes(s string) (int64, error) {
 	if s == "-1" {
 		return -1, nil
 	}
-	t := strings.ToLower(strings.TrimSpace(s))
-	t = strings.TrimSuffix(strings.TrimSuffix(t, "b"), "i")
-	mult := int64(1)
-	if n := len(t); n > 0 {
-		if i := strings.IndexByte("kmgtp", t[n-1]); i >= 0 {
-			mult = 1 << (10 * (i + 1))
-			t = t[:n-1]
-		}
-	}
-	v, err := strconv.ParseFloat(t, 64)
-	if err != nil || v < 0 {
+	m := sizeRE.FindStringSubmatch(s)
+	if m == nil {
 		return 0, fmt.Errorf("invalid size %q", s)
 	}
-	return int64(v * float64(mult)), nil
+	v, err := strconv.ParseFloat(m[1], 64)
+	if err != nil {
+		return 0, fmt.Errorf("invalid size %q", s)
+	}
+	if m[3] != "" {
+		v *= float64(int64(1) << (10 * (strings.IndexByte("kmgtp", strings.ToLower(m[3])[0]) + 1)))
+	}
+	return int64(v), nil
 }
 
 type updateFlags struct {
@@ -51,7 +53,7 @@ func runUpdate(g *global, args []string) error {
 	var resFile string
 	stringFlag(fs, &resFile, []string{"resources", "r"}, "", "path to a JSON linux.resources file, or - for stdin")
 	names := []string{"memory", "memory-reservation", "memory-swap", "kernel-memory", "kernel-memory-tcp",
-		"cpu-shares", "cpu-quota", "cpu-period", "cpu-burst", "cpu-rt-period", "cpu-rt-runtime", "cpu-idle",
+		"cpu-share", "cpu-shares", "cpu-quota", "cpu-period", "cpu-burst", "cpu-rt-period", "cpu-rt-runtime", "cpu-idle",
 		"cpuset-cpus", "cpuset-mems", "pids-limit", "blkio-weight", "l3-cache-schema", "mem-bw-schema"}
 	vals := map[string]*string{}
 	for _, n := range names {
@@ -68,7 +70,9 @@ func runUpdate(g *global, args []string) error {
 		}
 	})
 	r := &specs.LinuxResources{}
+	// As in runc, a resources file makes every other flag ignored.
 	if resFile != "" {
+		set = nil
 		var in io.Reader = os.Stdin
 		if resFile != "-" {
 			f, err := os.Open(resFile)
@@ -84,6 +88,22 @@ func runUpdate(g *global, args []string) error {
 	}
 	if err := applyUpdateFlags(r, set); err != nil {
 		return err
+	}
+	if m := r.Memory; m != nil && (m.Kernel != nil || m.KernelTCP != nil) {
+		g.log.Warnf("Kernel memory settings are ignored and will be removed")
+		m.Kernel, m.KernelTCP = nil, nil
+	}
+	// runc's fix-ups: an unlimited memory without a swap value makes swap
+	// unlimited too (else the old memsw limit stays below it), and cpu.idle
+	// alone leaves the shares alone (the kernel refuses shares on an idle
+	// group).
+	if m := r.Memory; m != nil && m.Limit != nil && *m.Limit == -1 && m.Swap == nil {
+		zero := int64(0)
+		m.Swap = &zero
+	}
+	if c := r.CPU; c != nil && c.Idle != nil && c.Shares == nil {
+		zero := uint64(0)
+		c.Shares = &zero
 	}
 	c, err := libcontainer.Load(g.root, pos[0])
 	if err != nil {
@@ -123,7 +143,7 @@ func applyUpdateFlags(r *specs.LinuxResources, set map[string]string) error {
 	for name, v := range set {
 		var err error
 		switch name {
-		case "memory", "memory-reservation", "memory-swap":
+		case "memory", "memory-reservation", "memory-swap", "kernel-memory", "kernel-memory-tcp":
 			var b int64
 			if b, err = parseBytes(v); err != nil {
 				return fmt.Errorf("--%s: %w", name, err)
@@ -133,12 +153,14 @@ func applyUpdateFlags(r *specs.LinuxResources, set map[string]string) error {
 				mem().Limit = &b
 			case "memory-reservation":
 				mem().Reservation = &b
-			default:
+			case "memory-swap":
 				mem().Swap = &b
+			case "kernel-memory":
+				mem().Kernel = &b
+			default:
+				mem().KernelTCP = &b
 			}
-		case "kernel-memory", "kernel-memory-tcp":
-			return fmt.Errorf("--%s: kernel memory limits are not supported (removed from the kernel)", name)
-		case "cpu-shares":
+		case "cpu-share", "cpu-shares":
 			cpu().Shares, err = u64(name)
 		case "cpu-quota":
 			cpu().Quota, err = i64(name)

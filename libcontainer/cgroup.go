@@ -172,19 +172,31 @@ func devRule(t string, major, minor int64, access string) specs.LinuxDeviceCgrou
 	return r
 }
 
-// defaultAllowed are the device rules every container gets after its own
-// (later rules win): the default devices, ptys and /dev/console, and mknod
-// of anything (opening it is what the rules guard), as runc does.
-var defaultAllowed = []specs.LinuxDeviceCgroup{
-	devRule("c", -1, -1, "m"), devRule("b", -1, -1, "m"),
-	devRule("c", 1, 3, "rwm"), devRule("c", 1, 5, "rwm"), devRule("c", 1, 7, "rwm"),
-	devRule("c", 1, 8, "rwm"), devRule("c", 1, 9, "rwm"), devRule("c", 5, 0, "rwm"),
-	devRule("c", 5, 1, "rwm"), devRule("c", 5, 2, "rwm"), devRule("c", 136, -1, "rwm"),
+// defaultDevice is one of runc's default allow rules; path names the
+// device node it stands for, if any.
+type defaultDevice struct {
+	path string
+	rule specs.LinuxDeviceCgroup
 }
 
-// effectiveResources appends the default device rules and one allow rule
-// per linux.devices entry to the spec's own rules, without touching the
-// spec itself.
+// defaultAllowed are the device rules every container gets after its own
+// (later rules win), runc's list in runc's order: mknod of anything
+// (opening it is what the rules guard), the default devices, ptys and
+// /dev/net/tun.
+var defaultAllowed = []defaultDevice{
+	{"", devRule("c", -1, -1, "m")}, {"", devRule("b", -1, -1, "m")},
+	{"/dev/null", devRule("c", 1, 3, "rwm")}, {"/dev/random", devRule("c", 1, 8, "rwm")},
+	{"/dev/full", devRule("c", 1, 7, "rwm")}, {"/dev/tty", devRule("c", 5, 0, "rwm")},
+	{"/dev/zero", devRule("c", 1, 5, "rwm")}, {"/dev/urandom", devRule("c", 1, 9, "rwm")},
+	{"", devRule("c", 136, -1, "rwm")}, {"", devRule("c", 5, 2, "rwm")},
+	{"", devRule("c", 10, 200, "rwm")},
+}
+
+// effectiveResources appends runc's default device rules to the spec's own
+// rules, without touching the spec itself. As in runc, a linux.devices
+// entry only creates its node: access to it is what linux.resources.devices
+// allows; and a default whose path linux.devices names again is dropped
+// (the spec's entry takes its place, rule included).
 func effectiveResources(s *specs.Spec) *specs.LinuxResources {
 	if s.Linux == nil {
 		return nil
@@ -194,13 +206,16 @@ func effectiveResources(s *specs.Spec) *specs.LinuxResources {
 		r = *s.Linux.Resources
 	}
 	devs := append([]specs.LinuxDeviceCgroup{}, r.Devices...)
-	devs = append(devs, defaultAllowed...)
-	for _, d := range s.Linux.Devices {
-		t := d.Type
-		if t == "u" {
-			t = "c"
+next:
+	for _, d := range defaultAllowed {
+		if d.path != "" {
+			for _, sd := range s.Linux.Devices {
+				if sd.Path == d.path {
+					continue next
+				}
+			}
 		}
-		devs = append(devs, devRule(t, d.Major, d.Minor, "rwm"))
+		devs = append(devs, d.rule)
 	}
 	r.Devices = devs
 	return &r
@@ -232,13 +247,11 @@ func (c *Container) Update(r *specs.LinuxResources) error {
 	// by field with what the container has and applied whole.
 	merged := *c.st.Config.Linux.Resources
 	mergeResources(&merged, r)
+	// What runc's update changes: devices, hugepage limits, network and
+	// rdma are left as they are (engines send the whole linux.resources).
 	apply := &specs.LinuxResources{
 		Memory: pick(r.Memory != nil, merged.Memory), CPU: pick(r.CPU != nil, merged.CPU),
-		Pids: r.Pids, BlockIO: r.BlockIO, HugepageLimits: r.HugepageLimits, Network: r.Network,
-		Rdma: r.Rdma, Unified: r.Unified, Devices: r.Devices,
-	}
-	if apply.Devices != nil {
-		apply.Devices = effectiveResources(&specs.Spec{Linux: &specs.Linux{Resources: apply, Devices: c.st.Config.Linux.Devices}}).Devices
+		Pids: r.Pids, BlockIO: r.BlockIO, Unified: r.Unified,
 	}
 	if err := m.Set(apply); err != nil {
 		return err
@@ -283,20 +296,8 @@ func mergeResources(dst, r *specs.LinuxResources) {
 	if r.BlockIO != nil {
 		dst.BlockIO = r.BlockIO
 	}
-	if r.HugepageLimits != nil {
-		dst.HugepageLimits = r.HugepageLimits
-	}
-	if r.Network != nil {
-		dst.Network = r.Network
-	}
-	if r.Rdma != nil {
-		dst.Rdma = r.Rdma
-	}
 	if r.Unified != nil {
 		dst.Unified = r.Unified
-	}
-	if r.Devices != nil {
-		dst.Devices = r.Devices
 	}
 }
 

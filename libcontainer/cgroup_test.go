@@ -36,11 +36,23 @@ func TestMergeResourcesKeepsUnsetFields(t *testing.T) {
 func TestEffectiveResourcesAppendsDefaults(t *testing.T) {
 	s := &specs.Spec{Linux: &specs.Linux{
 		Resources: &specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{{Allow: false, Access: "rwm"}}},
-		Devices:   []specs.LinuxDevice{{Path: "/dev/fuse", Type: "c", Major: 10, Minor: 229}},
+		Devices: []specs.LinuxDevice{
+			{Path: "/dev/fuse", Type: "c", Major: 10, Minor: 229},
+			{Path: "/dev/null", Type: "c", Major: 1, Minor: 3},
+		},
 	}}
 	d := effectiveResources(s).Devices
-	if len(d) != 1+len(defaultAllowed)+1 || d[0].Allow || !d[len(d)-1].Allow || *d[len(d)-1].Major != 10 {
+	// linux.devices adds no rule; the default for /dev/null is dropped.
+	if len(d) != len(defaultAllowed) || d[0].Allow {
 		t.Fatalf("rules: %+v", d)
+	}
+	for _, r := range d[1:] {
+		if r.Major != nil && (*r.Major == 10 && *r.Minor == 229 || *r.Major == 1 && *r.Minor == 3) {
+			t.Fatalf("unexpected rule %+v", r)
+		}
+	}
+	if last := d[len(d)-1]; *last.Major != 10 || *last.Minor != 200 {
+		t.Fatalf("last rule %+v, want /dev/net/tun", last)
 	}
 	if len(s.Linux.Resources.Devices) != 1 {
 		t.Fatal("spec modified")

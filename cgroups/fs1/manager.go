@@ -158,6 +158,19 @@ func (m *Manager) Set(r *specs.LinuxResources) error {
 			return err
 		}
 	}
+	// The kernel clamps cpu.shares to 2..262144 without a word; runc reads
+	// it back and refuses a value it did not get.
+	if c := r.CPU; c != nil && c.Shares != nil && *c.Shares != 0 {
+		got, err := common.ReadUint(m.paths["cpu"], "cpu.shares")
+		if err != nil {
+			return fmt.Errorf("cpu.shares: %w", err)
+		}
+		if *c.Shares > got {
+			return fmt.Errorf("cpu.shares: the maximum allowed cpu-shares is %d", got)
+		} else if *c.Shares < got {
+			return fmt.Errorf("cpu.shares: the minimum allowed cpu-shares is %d", got)
+		}
+	}
 	if len(r.Devices) > 0 {
 		return m.setDevices(r.Devices)
 	}

@@ -69,11 +69,18 @@ func Plan(r *specs.LinuxResources, env Env) ([]write, error) {
 		if m.Limit != nil && *m.Limit != 0 {
 			p.add("memory.limit", "memory", "memory.limit_in_bytes", i64s(*m.Limit))
 		}
-		if m.Swap != nil && *m.Swap != 0 {
-			if *m.Swap == -1 && env.Has("memory") && !env.Exists("memory", "memory.memsw.limit_in_bytes") {
+		swap := m.Swap
+		if m.Limit != nil && *m.Limit == -1 && (swap == nil || *swap == 0) {
+			// runc: unlimited memory without a swap value means unlimited
+			// swap too (a memsw limit below the new limit is invalid).
+			unlimited := int64(-1)
+			swap = &unlimited
+		}
+		if swap != nil && *swap != 0 {
+			if *swap == -1 && env.Has("memory") && !env.Exists("memory", "memory.memsw.limit_in_bytes") {
 				// no swap accounting: "unlimited swap" is already true
 			} else {
-				p.add("memory.swap", "memory", "memory.memsw.limit_in_bytes", i64s(*m.Swap))
+				p.add("memory.swap", "memory", "memory.memsw.limit_in_bytes", i64s(*swap))
 			}
 		}
 		if m.Reservation != nil && *m.Reservation != 0 {
@@ -175,9 +182,12 @@ func Plan(r *specs.LinuxResources, env Env) ([]write, error) {
 func planBlkio(p *planner, b *specs.LinuxBlockIO) {
 	// CFQ is gone from current kernels; BFQ offers the same 10..1000
 	// weights under blkio.bfq.*.
+	// runc's choice: the BFQ files whenever CFQ's are absent. BFQ takes a
+	// per-device weight in blkio.bfq.weight_device (its blkio.bfq.weight
+	// takes a plain number only).
 	weightFile, devFile := "blkio.weight", "blkio.weight_device"
-	if !p.env.Exists("blkio", weightFile) && p.env.Exists("blkio", "blkio.bfq.weight") {
-		weightFile, devFile = "blkio.bfq.weight", "blkio.bfq.weight"
+	if !p.env.Exists("blkio", weightFile) {
+		weightFile, devFile = "blkio.bfq.weight", "blkio.bfq.weight_device"
 	}
 	if b.Weight != nil && *b.Weight != 0 {
 		p.add("blockIO.weight", "blkio", weightFile, u64s(uint64(*b.Weight)))

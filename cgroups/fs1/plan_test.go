@@ -29,7 +29,7 @@ var host = env{
 		"cpu.rt_runtime_us", "cpu.idle"},
 	"cpuset": {"cpuset.cpus", "cpuset.mems"},
 	"pids":   {"pids.max"},
-	"blkio": {"blkio.bfq.weight", "blkio.throttle.read_bps_device", "blkio.throttle.write_bps_device",
+	"blkio": {"blkio.bfq.weight", "blkio.bfq.weight_device", "blkio.throttle.read_bps_device", "blkio.throttle.write_bps_device",
 		"blkio.throttle.read_iops_device", "blkio.throttle.write_iops_device"},
 }
 
@@ -85,6 +85,8 @@ func TestPlan(t *testing.T) {
 				"cpu:cpu.rt_period_us=1000000\ncpu:cpu.rt_runtime_us=950000\ncpu:cpu.idle=0\ncpuset:cpuset.cpus=0\ncpuset:cpuset.mems=0"},
 		{"negative quota is -1", specs.LinuxResources{CPU: &specs.LinuxCPU{Quota: i64(-5)}}, host, "cpu:cpu.cfs_quota_us=-1"},
 		{"pids zero is one, as in runc", specs.LinuxResources{Pids: &specs.LinuxPids{Limit: i64(0)}}, host, "pids:pids.max=1"},
+		{"unlimited memory makes swap unlimited", specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: i64(-1), Swap: i64(0)}}, host,
+			"memory:memory.limit_in_bytes=-1\nmemory:memory.memsw.limit_in_bytes=-1"},
 		{"pids negative", specs.LinuxResources{Pids: &specs.LinuxPids{Limit: i64(-1)}}, host, "pids:pids.max=max"},
 		{"blkio bfq", specs.LinuxResources{BlockIO: &specs.LinuxBlockIO{Weight: u16(300),
 			WeightDevice:            []specs.LinuxWeightDevice{{LinuxBlockIODevice: dev(8, 0), Weight: u16(20)}},
@@ -92,7 +94,7 @@ func TestPlan(t *testing.T) {
 			ThrottleWriteBpsDevice:  []specs.LinuxThrottleDevice{{LinuxBlockIODevice: dev(8, 0), Rate: 2000}},
 			ThrottleReadIOPSDevice:  []specs.LinuxThrottleDevice{{LinuxBlockIODevice: dev(8, 0), Rate: 3}},
 			ThrottleWriteIOPSDevice: []specs.LinuxThrottleDevice{{LinuxBlockIODevice: dev(8, 0), Rate: 0}}}}, host,
-			"blkio:blkio.bfq.weight=300\nblkio:blkio.bfq.weight=8:0 20\nblkio:blkio.throttle.read_bps_device=8:0 1000\n" +
+			"blkio:blkio.bfq.weight=300\nblkio:blkio.bfq.weight_device=8:0 20\nblkio:blkio.throttle.read_bps_device=8:0 1000\n" +
 				"blkio:blkio.throttle.write_bps_device=8:0 2000\nblkio:blkio.throttle.read_iops_device=8:0 3\nblkio:blkio.throttle.write_iops_device=8:0 0"},
 		{"blkio cfq", specs.LinuxResources{BlockIO: &specs.LinuxBlockIO{Weight: u16(300), LeafWeight: u16(200),
 			WeightDevice: []specs.LinuxWeightDevice{{LinuxBlockIODevice: dev(8, 0), Weight: u16(20), LeafWeight: u16(30)}}}}, withAll,

@@ -49,7 +49,7 @@ func mountCgroup(root *os.File, dest string, o Options, label string) error {
 	seen := map[string]bool{}
 	for _, h := range hosts {
 		name := path.Base(h.Mountpoint)
-		if seen[name] || h.Root != "/" {
+		if seen[name] || !hierarchyRoot(h.Root) {
 			continue
 		}
 		seen[name] = true
@@ -144,4 +144,16 @@ func ownCgroups() (map[string]string, error) {
 		}
 	}
 	return out, sc.Err()
+}
+
+// hierarchyRoot tells whether a cgroup mount's root is its hierarchy's
+// root: "/", or, seen from inside a cgroup namespace, "/.." up to it. Other
+// cgroup mounts (binds of sub-cgroups) are not the host's hierarchies.
+func hierarchyRoot(root string) bool {
+	for _, c := range strings.Split(strings.Trim(root, "/"), "/") {
+		if c != "" && c != ".." {
+			return false
+		}
+	}
+	return true
 }

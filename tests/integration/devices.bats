@@ -82,3 +82,35 @@ write-ok"
 	assert_output "exists
 denied"
 }
+
+@test "linux.devices: an entry is created, not allowed by itself" {
+	[ -e /dev/fuse ] || skip "no /dev/fuse on the host"
+	update_config '.linux.devices = [{"path": "/dev/fuse", "type": "c", "major": 10, "minor": 229, "fileMode": 438}]'
+	set_cmd '[ -c /dev/fuse ] && echo exists; (exec 3<>/dev/fuse) 2>/dev/null && echo opened || echo denied'
+	run_ctr
+	assert_success
+	assert_output "exists
+denied"
+	update_config '.linux.resources.devices += [{"allow": true, "type": "c", "major": 10, "minor": 229, "access": "rw"}]'
+	run_ctr
+	assert_success
+	assert_output "exists
+opened"
+}
+
+@test "linux.devices: a FIFO entry is made and the container runs" {
+	update_config '.linux.devices = [{"path": "/dev/hbfifo", "type": "p", "fileMode": 420}]'
+	set_cmd 'stat -c "%F %a" /dev/hbfifo'
+	run_ctr
+	assert_success
+	assert_output "fifo 644"
+}
+
+@test "linux.devices: naming a default device takes its default rule away (runc)" {
+	update_config '.linux.devices = [{"path": "/dev/null", "type": "c", "major": 1, "minor": 3, "fileMode": 438}]'
+	set_cmd '{ echo x > /dev/null; } 2>/tmp/err && echo written || echo denied; echo x > /dev/zero && echo zero-ok'
+	run_ctr
+	assert_success
+	assert_output "denied
+zero-ok"
+}
