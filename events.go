@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"os"
 	"os/signal"
 	"time"
@@ -33,13 +35,18 @@ func runEvents(g *global, args []string) error {
 	if err != nil {
 		return err
 	}
-	c, err := libcontainer.Load(g.root, pos[0])
+	// Streams without the lock: other commands must keep working.
+	c, err := libcontainer.View(g.root, pos[0])
 	if err != nil {
 		return err
 	}
+	if interval <= 0 {
+		return errors.New("duration interval must be greater than 0")
+	}
+	if c.Status == libcontainer.Stopped {
+		return fmt.Errorf("container with id %s is not running", c.ID)
+	}
 	m, err := c.Cgroup()
-	// Stream without holding the lock: other commands must keep working.
-	c.Unlock()
 	if err != nil {
 		return err
 	}
@@ -68,13 +75,18 @@ func runEvents(g *global, args []string) error {
 			return nil
 		case _, ok := <-ooms:
 			if !ok {
-				ooms = nil
-				continue
+				// The watch ends when the cgroup is removed, i.e. the
+				// container was deleted (runc ends here too).
+				return nil
 			}
 			enc.Encode(event{Type: "oom", ID: pos[0]})
 		case <-tick.C:
+			// Stats of a removed cgroup may still read as zeroes (v1):
+			// the container's own existence decides.
+			if !c.Exists() {
+				return nil
+			}
 			if err := emit(); err != nil {
-				// The cgroup is gone with the container: stop quietly.
 				return nil
 			}
 		}

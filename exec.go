@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"os/signal"
@@ -15,7 +16,29 @@ import (
 )
 
 func init() {
-	verbs["exec"] = verb{"run a new process inside a running container", runExec}
+	verbs["exec"] = verb{"run a new process inside a running container", func(g *global, args []string) error {
+		return execFailed(runExec(g, args))
+	}}
+}
+
+// usageError is a command-line mistake: exit status 1 (as runc's).
+type usageError struct{ error }
+
+func (e usageError) Unwrap() error { return e.error }
+
+// execFailed gives every failure of exec itself, once its command line
+// is understood, runc's form: "exec failed: ..." and exit status 255, so
+// that callers can tell it from the status of the program run.
+func execFailed(err error) error {
+	var ee *exitError
+	var ue usageError
+	if err == nil || errors.As(err, &ee) || errors.Is(err, flag.ErrHelp) {
+		return err
+	}
+	if errors.As(err, &ue) {
+		return ue.error
+	}
+	return &codeError{err: fmt.Errorf("exec failed: %w", err), code: 255}
 }
 
 // listFlag collects a repeatable string flag.
@@ -55,11 +78,11 @@ func runExec(g *global, args []string) error {
 	fs.IntVar(&preserve, "preserve-fds", 0, "pass N extra fds (from 3)")
 	// Flags stop at the container id: what follows is the command.
 	if err := fs.Parse(args); err != nil {
-		return err
+		return usageError{err}
 	}
 	rest := fs.Args()
 	if len(rest) < 1 {
-		return errors.New("exec: container id expected")
+		return usageError{errors.New("exec: container id expected")}
 	}
 	sub, err := parseSubCgroups(cgroups)
 	if err != nil {

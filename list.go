@@ -23,6 +23,13 @@ func runList(g *global, args []string) error {
 	if _, err := parseArgs(fs, args, 0, 0); err != nil {
 		return err
 	}
+	if g.rootSet {
+		// runc: a --root that does not exist is an error, while a
+		// default root not made yet only means no containers.
+		if _, err := os.ReadDir(g.root); err != nil {
+			return err
+		}
+	}
 	cs, err := libcontainer.List(g.root)
 	if err != nil {
 		return err

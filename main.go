@@ -32,7 +32,10 @@ func init() {
 type global struct {
 	root, logPath, logFormat, rootless string
 	debug, systemd                     bool
-	log                                *logs.Logger
+	// rootSet: --root was given (a missing custom root is an error for
+	// list, a missing default one just means no containers yet).
+	rootSet bool
+	log     *logs.Logger
 }
 
 type verb struct {
@@ -47,6 +50,17 @@ var verbs = map[string]verb{}
 type exitError struct{ code int }
 
 func (e *exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
+
+// codeError is an error to report, then exit with code instead of 1
+// (exec's own failures exit 255, as runc's do, so that callers can tell
+// them from the status 1 of the program run).
+type codeError struct {
+	err  error
+	code int
+}
+
+func (e *codeError) Error() string { return e.err.Error() }
+func (e *codeError) Unwrap() error { return e.err }
 
 func defaultRoot() string {
 	if os.Geteuid() != 0 {
@@ -111,6 +125,7 @@ func realMain(args []string) int {
 		fmt.Fprintf(os.Stderr, "hako: %v\n", err)
 		return 1
 	}
+	fs.Visit(func(f *flag.Flag) { g.rootSet = g.rootSet || f.Name == "root" })
 	if *showVersion {
 		fmt.Printf("hako version %s\nspec: %s\ngo: %s\n", version, specVersion(), runtime.Version())
 		return 0
@@ -144,7 +159,12 @@ func realMain(args []string) int {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
-		return fail(g, err)
+		code := fail(g, err)
+		var ce *codeError
+		if errors.As(err, &ce) {
+			code = ce.code
+		}
+		return code
 	}
 	return 0
 }

@@ -27,16 +27,11 @@ func runPs(g *global, args []string) error {
 	if len(rest) < 1 {
 		return fmt.Errorf("ps: container id expected")
 	}
-	c, err := libcontainer.Load(g.root, rest[0])
+	c, err := libcontainer.View(g.root, rest[0])
 	if err != nil {
 		return err
 	}
-	m, err := c.Cgroup()
-	c.Unlock()
-	if err != nil {
-		return err
-	}
-	pids, err := m.Pids()
+	pids, err := c.Processes()
 	if err != nil {
 		return err
 	}

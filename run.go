@@ -131,7 +131,8 @@ func runRun(g *global, args []string) error {
 
 // startCreated starts the container `run` just created, with the
 // sd_notify socket bound first when the caller has one. On failure the
-// container is deleted and unlocked.
+// container is deleted and unlocked. (Start may have released the lock
+// for poststart hooks: the delete takes it anew.)
 func startCreated(c *libcontainer.Container, g *global) (*libcontainer.NotifyProxy, error) {
 	notify, err := startNotifying(c)
 	if err == nil {
@@ -141,8 +142,12 @@ func startCreated(c *libcontainer.Container, g *global) (*libcontainer.NotifyPro
 		if notify != nil {
 			notify.Close()
 		}
-		c.Delete(true, g.log)
 		c.Unlock()
+		if d, lerr := libcontainer.Load(g.root, c.ID); lerr == nil {
+			d.HookDir = c.HookDir
+			d.Delete(true, g.log)
+			d.Unlock()
+		}
 		return nil, err
 	}
 	return notify, nil

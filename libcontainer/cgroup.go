@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
 	"syscall"
 	"time"
@@ -97,6 +98,35 @@ func startCloned(cmd *exec.Cmd, fd int) (_ *exec.Cmd, cloned bool, _ error) {
 	return &plain, false, plain.Start()
 }
 
+// checkCgroupUnused refuses a cgroup that already holds processes (they
+// would become part of the container, and be killed with it) or that is
+// frozen (the init would wait there forever), with runc's words.
+func (c *Container) checkCgroupUnused() error {
+	m, err := c.cgroup()
+	if err != nil {
+		return fmt.Errorf("cgroup: %w", err)
+	}
+	field := "linux.cgroupsPath (default)"
+	if c.st.CgroupPath != "" {
+		field = fmt.Sprintf("linux.cgroupsPath %q", c.st.CgroupPath)
+	}
+	pids, err := m.Pids()
+	if err != nil && !errors.Is(err, os.ErrNotExist) && !errors.Is(err, unix.ENODEV) {
+		return fmt.Errorf("%s: unable to get cgroup PIDs: %w", field, err)
+	}
+	if len(pids) != 0 {
+		return fmt.Errorf("%s: container's cgroup is not empty: %d process(es) found", field, len(pids))
+	}
+	frozen, err := m.Frozen()
+	if err != nil {
+		return fmt.Errorf("%s: unable to get cgroup freezer state: %w", field, err)
+	}
+	if frozen {
+		return fmt.Errorf("%s: container's cgroup unexpectedly frozen", field)
+	}
+	return nil
+}
+
 func (c *Container) frozen() bool {
 	m, err := c.cgroup()
 	if err != nil {
@@ -140,6 +170,12 @@ func (c *Container) destroyCgroup() error {
 func (c *Container) signalAll(sig unix.Signal) error {
 	m, err := c.cgroup()
 	if err != nil {
+		return err
+	}
+	if sig == 0 {
+		// A liveness check delivers nothing: no need to freeze the
+		// cgroup against forks as a real signal does.
+		_, err := m.Pids()
 		return err
 	}
 	return m.Kill(sig)
@@ -299,6 +335,24 @@ func mergeResources(dst, r *specs.LinuxResources) {
 	if r.Unified != nil {
 		dst.Unified = r.Unified
 	}
+}
+
+// Processes lists the container's processes from its cgroup. A stopped
+// container lists what is left in its cgroup (nothing, unless it shared
+// a pid namespace), as runc does, not an error.
+func (c *Container) Processes() ([]int, error) {
+	if c.Status == Creating {
+		return nil, ErrNotRunning
+	}
+	m, err := c.cgroup()
+	if err != nil {
+		return nil, err
+	}
+	pids, err := m.Pids()
+	if err != nil && c.Status == Stopped && errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	return pids, err
 }
 
 // Cgroup returns the manager of a running container (events, ps).

@@ -37,6 +37,9 @@ type Container struct {
 	// runc's is the bundle in create and run (it changes there), the
 	// caller's in start and delete.
 	HookDir string
+	// dirInfo is the state directory as read, to tell a deleted
+	// container from a new one of the same name.
+	dirInfo os.FileInfo
 }
 
 // EnsureRoot creates the state root, private to its owner.
@@ -72,17 +75,42 @@ func lockDir(dir string, shared bool) (int, error) {
 }
 
 // Load opens and locks the container, and derives its status.
+//
+// It waits for the lock only when the container exists in full (its
+// state.json is written): a holder of that lock does bounded work and
+// never waits for the container, a hook or an engine (see docs/
+// architecture.md). A container still being created is locked by its
+// creator for as long as the creator waits on hooks, the init, the
+// console socket ...: it does not exist yet, as runc says, instead of
+// this command waiting for all of that.
 func Load(root, id string) (*Container, error) {
 	if err := validate.ID(id); err != nil {
 		return nil, err
 	}
 	dir := filepath.Join(root, id)
-	fd, err := lockDir(dir, false)
-	if errors.Is(err, os.ErrNotExist) {
+	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if errors.Is(err, unix.ENOENT) {
 		return nil, notExist(id)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("lock container %s: %w", id, err)
+	}
+	if err := unix.Flock(fd, unix.LOCK_EX|unix.LOCK_NB); errors.Is(err, unix.EWOULDBLOCK) {
+		if !fileExists(filepath.Join(dir, stateFile)) {
+			unix.Close(fd)
+			return nil, notExist(id)
+		}
+		err = unix.Flock(fd, unix.LOCK_EX)
+	} else if err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("lock container %s: %w", id, err)
+	}
+	// Re-checked once granted: a concurrent delete may have removed the
+	// directory while we waited.
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil || st.Nlink == 0 {
+		unix.Close(fd)
+		return nil, notExist(id)
 	}
 	c := &Container{ID: id, dir: dir, lock: fd}
 	if err := c.read(true); err != nil {
@@ -90,6 +118,43 @@ func Load(root, id string) (*Container, error) {
 		return nil, err
 	}
 	return c, nil
+}
+
+// View loads the container for reading (state, ps, events) without ever
+// waiting for its lock: a hook that runs `state` while its runtime holds
+// the lock must get an answer. A container whose creator holds the lock
+// and has not written its state yet does not exist, as in runc.
+func View(root, id string) (*Container, error) {
+	if err := validate.ID(id); err != nil {
+		return nil, err
+	}
+	dir := filepath.Join(root, id)
+	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if errors.Is(err, unix.ENOENT) {
+		return nil, notExist(id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open container %s: %w", id, err)
+	}
+	defer unix.Close(fd)
+	locked := unix.Flock(fd, unix.LOCK_SH|unix.LOCK_NB) == nil
+	c := &Container{ID: id, dir: dir, lock: -1}
+	err = c.read(locked)
+	var st unix.Stat_t
+	if (err == nil && c.Status == Creating) || unix.Fstat(fd, &st) != nil || st.Nlink == 0 {
+		return nil, notExist(id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// Exists reports whether the container's state directory is still the one
+// it was loaded from (deleted, or deleted and created anew, is not).
+func (c *Container) Exists() bool {
+	st, err := os.Stat(c.dir)
+	return err == nil && c.dirInfo != nil && os.SameFile(st, c.dirInfo)
 }
 
 // Unlock releases the lock; the Container must not be used afterwards.
@@ -102,6 +167,7 @@ func (c *Container) Unlock() {
 
 // read loads state.json and derives the status from facts.
 func (c *Container) read(locked bool) error {
+	c.dirInfo, _ = os.Stat(c.dir)
 	b, err := os.ReadFile(filepath.Join(c.dir, stateFile))
 	if errors.Is(err, os.ErrNotExist) {
 		// No state yet: being created, unless we hold the lock, in
@@ -122,19 +188,19 @@ func (c *Container) read(locked bool) error {
 	return nil
 }
 
-// refresh derives the status: init alive + fifo present = created; alive
-// without fifo = running (or paused when its cgroup is frozen); else stopped.
+// refresh derives the status: init alive in a frozen cgroup = paused
+// (a created container can be paused too, as in runc); alive with the
+// fifo present = created; alive without = running; else stopped.
 func (c *Container) refresh() {
 	switch {
 	case !c.st.initAlive():
 		c.Status = Stopped
+	case c.frozen():
+		c.Status = Paused
 	case fileExists(filepath.Join(c.dir, fifoName)):
 		c.Status = Created
 	default:
 		c.Status = Running
-		if c.frozen() {
-			c.Status = Paused
-		}
 	}
 }
 

@@ -191,6 +191,9 @@ func Create(o *CreateOpts) (c *Container, err error) {
 			c = nil
 		}
 	}()
+	if err := c.checkCgroupUnused(); err != nil {
+		return nil, err
+	}
 	pidfdSock, err := dialPidfdSocket(o.PidfdSocket)
 	if err != nil {
 		return nil, err

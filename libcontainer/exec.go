@@ -40,6 +40,12 @@ type ExecOpts struct {
 // Exec starts o.Process inside the container's namespaces and cgroup and
 // returns its host pid once it has been exec'd (it is a child of the
 // calling process). The container's seccomp profile applies to it.
+//
+// Exec releases the container's lock before it starts the process: the
+// process may sit in a frozen cgroup (--ignore-paused) until `resume`,
+// and the console socket and pidfd socket are the engine's to answer.
+// The namespaces are opened while the lock is held and the init is
+// verified alive, so a pid recycled meanwhile cannot be joined.
 func (c *Container) Exec(o *ExecOpts) (int, error) {
 	if err := c.Require(OpExec); err != nil && !(o.IgnorePaused && c.Status == Paused) {
 		return 0, err
@@ -78,18 +84,28 @@ func (c *Container) Exec(o *ExecOpts) (int, error) {
 	pp.User.Umask = c.st.Config.Process.User.Umask
 	spec.Process = &pp
 	spec.Hooks = nil
+	nsFiles, err := c.openNamespaces(spec.Linux.Namespaces)
+	if err != nil {
+		return 0, err
+	}
+	defer func() {
+		for _, f := range nsFiles {
+			f.Close()
+		}
+	}()
+	c.Unlock()
 	pidfdSock, err := dialPidfdSocket(o.PidfdSocket)
 	if err != nil {
 		return 0, err
 	}
 	defer pidfdSock.close()
-	sp := &spawner{c: c, spec: &spec, execPid: c.st.InitPid, subCgroups: o.SubCgroups, o: &CreateOpts{
+	sp := &spawner{c: c, spec: &spec, execPid: c.st.InitPid, execNS: nsFiles, subCgroups: o.SubCgroups, o: &CreateOpts{
 		Root: filepath.Dir(c.dir), ID: c.ID, ConsoleSocket: o.ConsoleSocket, ConsoleConn: o.ConsoleConn,
 		PreserveFDs: o.PreserveFDs, NoNewKeyring: true, Log: o.Log, Stdio: o.Stdio,
 	}}
 	if err := sp.run(); err != nil {
 		sp.abort()
-		return 0, fmt.Errorf("exec in container %s: %w", c.ID, err)
+		return 0, fmt.Errorf("container %s: %w", c.ID, err)
 	}
 	if err := pidfdSock.send(sp.initPid); err != nil {
 		return sp.initPid, err
@@ -100,6 +116,34 @@ func (c *Container) Exec(o *ExecOpts) (int, error) {
 		}
 	}
 	return sp.initPid, nil
+}
+
+// openNamespaces opens the init's namespaces of the given types (the
+// container's set), then checks that the init is still the process the
+// container recorded: the files then are the container's namespaces.
+func (c *Container) openNamespaces(nss []specs.LinuxNamespace) (map[specs.LinuxNamespaceType]*os.File, error) {
+	out := map[specs.LinuxNamespaceType]*os.File{}
+	fail := func(err error) (map[specs.LinuxNamespaceType]*os.File, error) {
+		for _, f := range out {
+			f.Close()
+		}
+		return nil, err
+	}
+	for _, ns := range nss {
+		p := fmt.Sprintf("/proc/%d/ns/%s", c.st.InitPid, procNSName[ns.Type])
+		f, err := os.Open(p)
+		if err != nil {
+			if errors.Is(err, os.ErrNotExist) || errors.Is(err, unix.ESRCH) {
+				return fail(errors.New("cannot exec in a stopped container"))
+			}
+			return fail(fmt.Errorf("open namespace %s: %w", p, err))
+		}
+		out[ns.Type] = f
+	}
+	if !c.st.initAlive() {
+		return fail(errors.New("cannot exec in a stopped container"))
+	}
+	return out, nil
 }
 
 // joinSubCgroups puts an exec'd process into sub-cgroups of the

@@ -15,6 +15,9 @@ import (
 )
 
 // Start releases the init from the exec fifo and runs poststart hooks.
+// The hooks are the engine's and may take their time, or ask the runtime
+// about this very container: they run after the container's lock is
+// released (Start unlocks c when there are any).
 func (c *Container) Start(log *logs.Logger) error {
 	if err := c.Require(OpStart); err != nil {
 		return err
@@ -40,10 +43,19 @@ func (c *Container) Start(log *logs.Logger) error {
 	c.Status = Running
 	log.Debugf("container %s started", c.ID)
 	if h := c.st.Config.Hooks; h != nil && len(h.Poststart) > 0 {
-		if err := hooks.Run("poststart", h.Poststart, c.SpecState(), hooks.Opts{Dir: c.HookDir}); err != nil {
+		// The init by pidfd, taken under the lock: the kill below must
+		// not reach a recycled pid.
+		pidfd, err := c.pidfd()
+		if err != nil {
+			return err
+		}
+		defer unix.Close(pidfd)
+		state := c.SpecState()
+		c.Unlock()
+		if err := hooks.Run("poststart", h.Poststart, state, hooks.Opts{Dir: c.HookDir}); err != nil {
 			// The process already runs: runc kills it, so a failing
 			// poststart hook does not leave a half-started container.
-			c.Signal(unix.SIGKILL, false)
+			unix.PidfdSendSignal(pidfd, unix.SIGKILL, nil, 0)
 			return err
 		}
 	}
@@ -160,20 +172,21 @@ func (c *Container) Delete(force bool, log *logs.Logger) error {
 			return err
 		}
 	}
-	var hookErr error
-	if c.st.Config != nil && c.st.Config.Hooks != nil && len(c.st.Config.Hooks.Poststop) > 0 {
-		st := c.SpecState()
-		st.Status = "stopped"
-		hookErr = hooks.Run("poststop", c.st.Config.Hooks.Poststop, st, hooks.Opts{Dir: c.HookDir})
-	}
+	st := c.SpecState()
+	st.Status = "stopped"
 	if err := os.RemoveAll(c.dir); err != nil {
 		return fmt.Errorf("remove state dir: %w", err)
 	}
+	// As in runc, poststop hooks run once the container is gone, and
+	// without its lock: they are the engine's and may take their time.
 	c.Unlock()
-	// As in runc, the container is gone all the same; the caller decides
-	// whether the hook's failure is fatal (delete) or a warning (run).
-	if hookErr != nil {
-		return fmt.Errorf("unable to destroy container: %w", hookErr)
+	if c.st.Config != nil && c.st.Config.Hooks != nil && len(c.st.Config.Hooks.Poststop) > 0 {
+		// As in runc, the container is gone all the same; the caller
+		// decides whether the hook's failure is fatal (delete) or a
+		// warning (run).
+		if err := hooks.Run("poststop", c.st.Config.Hooks.Poststop, st, hooks.Opts{Dir: c.HookDir}); err != nil {
+			return fmt.Errorf("unable to destroy container: %w", err)
+		}
 	}
 	return nil
 }

@@ -9,10 +9,11 @@ import (
 )
 
 // ParseSignal accepts what runc accepts: a number, or a name with or
-// without "SIG" in any case ("9", "KILL", "sigterm", "RTMIN+3").
+// without "SIG" in any case ("9", "KILL", "sigterm", "RTMIN+3"). 0 is
+// the liveness check of kill(2): engines send it to ask "still alive?".
 func ParseSignal(s string) (unix.Signal, error) {
 	if n, err := strconv.Atoi(s); err == nil {
-		if n <= 0 || n > 64 {
+		if n < 0 || n > 64 {
 			return 0, fmt.Errorf("invalid signal number %d", n)
 		}
 		return unix.Signal(n), nil

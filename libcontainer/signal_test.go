@@ -10,14 +10,14 @@ func TestParseSignal(t *testing.T) {
 	for in, want := range map[string]unix.Signal{
 		"9": unix.SIGKILL, "KILL": unix.SIGKILL, "SIGKILL": unix.SIGKILL, "kill": unix.SIGKILL,
 		"sigterm": unix.SIGTERM, "TERM": unix.SIGTERM, "15": unix.SIGTERM, "HUP": unix.SIGHUP,
-		"SIGUSR1": unix.SIGUSR1, "RTMIN": 34, "RTMIN+3": 37, "SIGRTMAX-1": 63, "64": 64,
+		"SIGUSR1": unix.SIGUSR1, "RTMIN": 34, "RTMIN+3": 37, "SIGRTMAX-1": 63, "64": 64, "0": 0,
 	} {
 		got, err := ParseSignal(in)
 		if err != nil || got != want {
 			t.Errorf("ParseSignal(%q) = %v, %v; want %v", in, got, err, want)
 		}
 	}
-	for _, bad := range []string{"", "0", "65", "-1", "FOO", "SIGFOO", "RTMIN+40", "RTMIN+x"} {
+	for _, bad := range []string{"", "65", "-1", "FOO", "SIGFOO", "RTMIN+40", "RTMIN+x"} {
 		if _, err := ParseSignal(bad); err == nil {
 			t.Errorf("ParseSignal(%q) accepted", bad)
 		}
@@ -40,6 +40,9 @@ func TestTransitions(t *testing.T) {
 		{Stopped, OpDelete, ""},
 		{Paused, OpExec, "cannot exec in a paused container"},
 		{Running, OpPause, ""},
+		{Created, OpPause, ""},
+		{Paused, OpPause, "container not running"},
+		{Paused, OpStart, "cannot start a container in the paused state"},
 		{Paused, OpResume, ""},
 		{Running, OpResume, "container not paused"},
 	} {

@@ -33,6 +33,8 @@ type spawner struct {
 	cmd     *exec.Cmd
 	initPid int
 	execPid int // exec: the container's init, whose namespaces are joined
+	// execNS: exec: the init's namespaces, opened by Exec under the lock.
+	execNS  map[specs.LinuxNamespaceType]*os.File
 	cg      cgroups.Manager
 	seccomp *seccomp.Program
 	// subCgroups: exec --cgroup (see joinSubCgroups).
@@ -40,16 +42,16 @@ type spawner struct {
 }
 
 // bootstrap renders the nsenter directives (see nsenter/doc.go).
-// With execPid set (exec), every namespace of the container is joined
-// through that process instead, and nothing is created.
-func bootstrap(s *specs.Spec, execPid int) string {
+// With execNS set (exec), every namespace of the container is joined
+// through the path given for its type instead, and nothing is created.
+func bootstrap(s *specs.Spec, execNS map[specs.LinuxNamespaceType]string) string {
 	var b strings.Builder
 	var flags uintptr
 	var joins []string
 	for _, ns := range s.Linux.Namespaces {
 		f := validate.NamespaceFlags[ns.Type]
-		if execPid != 0 {
-			joins = append(joins, fmt.Sprintf("join %d /proc/%d/ns/%s\n", f, execPid, procNSName[ns.Type]))
+		if execNS != nil {
+			joins = append(joins, fmt.Sprintf("join %d %s\n", f, execNS[ns.Type]))
 			continue
 		}
 		if ns.Path == "" {
@@ -153,6 +155,20 @@ func (sp *spawner) run() error {
 		consoleFD = 3 + len(extra)
 		extra = append(extra, console)
 	}
+	// exec joins the namespaces Exec opened, through the stage's own fds
+	// (nsenter opens every path before its first setns).
+	var execNS map[specs.LinuxNamespaceType]string
+	if sp.execPid != 0 {
+		execNS = map[specs.LinuxNamespaceType]string{}
+		for _, ns := range sp.spec.Linux.Namespaces {
+			f, ok := sp.execNS[ns.Type]
+			if !ok {
+				return fmt.Errorf("exec: namespace %s of the container not open", ns.Type)
+			}
+			execNS[ns.Type] = fmt.Sprintf("/proc/self/fd/%d", 3+len(extra))
+			extra = append(extra, f)
+		}
+	}
 	// Never the host's hako file: see exeguard_linux.go (CVE-2019-5736).
 	exe, err := sealedExe(sp.o.Root)
 	if err != nil {
@@ -188,7 +204,7 @@ func (sp *spawner) run() error {
 		sp.o.Log.Warnf("%v: the container process may inherit hako's CPU affinity", err)
 	}
 
-	boot := bootstrap(sp.spec, sp.execPid)
+	boot := bootstrap(sp.spec, execNS)
 	if _, err := parent.WriteString(boot); err != nil {
 		return fmt.Errorf("send bootstrap: %w", err)
 	}

@@ -42,7 +42,7 @@ var transitions = map[Op]map[Status]string{
 	OpStart: {
 		Creating: "cannot start a container that is still being created",
 		Running:  "cannot start an already running container",
-		Paused:   "cannot start a paused container",
+		Paused:   "cannot start a container in the paused state",
 		Stopped:  "cannot start a container that has stopped",
 	},
 	OpKill: {
@@ -59,10 +59,11 @@ var transitions = map[Op]map[Status]string{
 		Paused:   "cannot exec in a paused container (use --ignore-paused to override)",
 		Stopped:  "cannot exec in a stopped container",
 	},
+	// runc freezes a created container too (it is then paused until
+	// resumed, and start refuses it meanwhile).
 	OpPause: {
 		Creating: "container not running",
-		Created:  "container not running",
-		Paused:   "container already paused",
+		Paused:   "container not running",
 		Stopped:  "container not running",
 	},
 	OpResume: {
