@@ -154,6 +154,7 @@ cgroup_mounts() {
 	assert_no_hang create "$s"
 	[ "$s" -ne 0 ] || fail "create into a busy cgroup succeeded"
 	assert_contains "container's cgroup is not empty: 1 process(es) found"
+	assert_names_field linux.cgroupsPath
 	[ ! -e "$ROOT/$CID" ] || fail "state dir left behind"
 	kill -0 "$sp" || fail "the cgroup's process was killed"
 	kill -9 "$sp"
@@ -180,5 +181,6 @@ cgroup_mounts() {
 	assert_no_hang create "$s"
 	[ "$s" -ne 0 ] || fail "create into a frozen cgroup succeeded"
 	assert_contains "container's cgroup unexpectedly frozen"
+	assert_names_field linux.cgroupsPath
 	[ ! -e "$ROOT/$CID" ] || fail "state dir left behind"
 }
