@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -20,27 +19,34 @@ func init() {
 	verbs["update"] = verb{"update the resource limits of a container", runUpdate}
 }
 
-// sizeRE is the size syntax runc takes (docker/go-units RAMInBytes): a
-// decimal number, an optional space, an optional binary unit.
-var sizeRE = regexp.MustCompile(`^(\d+(\.\d+)*) ?([kKmMgGtTpP])?[iI]?[bB]?$`)
-
-// parseBytes reads sizes as runc does; -1 means unlimited.
+// parseBytes reads sizes as runc does (docker/go-units RAMInBytes): a
+// number as far as its last digit, dot or space, then nothing, "b", or a
+// binary unit k/m/g/t/p with an optional "b" or "ib"; -1 means unlimited.
 func parseBytes(s string) (int64, error) {
 	if s == "-1" {
 		return -1, nil
 	}
-	m := sizeRE.FindStringSubmatch(s)
-	if m == nil {
+	sep := strings.LastIndexAny(s, "0123456789. ")
+	if sep == -1 {
 		return 0, fmt.Errorf("invalid size %q", s)
 	}
-	v, err := strconv.ParseFloat(m[1], 64)
-	if err != nil {
+	num, sfx := s[:sep+1], s[sep+1:]
+	if s[sep] == ' ' {
+		num = s[:sep]
+	}
+	v, err := strconv.ParseFloat(num, 64)
+	if err != nil || v < 0 {
 		return 0, fmt.Errorf("invalid size %q", s)
 	}
-	if m[3] != "" {
-		v *= float64(int64(1) << (10 * (strings.IndexByte("kmgtp", strings.ToLower(m[3])[0]) + 1)))
+	sfx = strings.ToLower(sfx)
+	switch {
+	case sfx == "" || sfx == "b":
+		return int64(v), nil
+	case len(sfx) > 3 || strings.IndexByte("kmgtp", sfx[0]) < 0 ||
+		len(sfx) == 2 && sfx[1] != 'b' || len(sfx) == 3 && sfx[1:] != "ib":
+		return 0, fmt.Errorf("invalid suffix %q in size %q", sfx, s)
 	}
-	return int64(v), nil
+	return int64(v * float64(int64(1)<<(10*(strings.IndexByte("kmgtp", sfx[0])+1)))), nil
 }
 
 type updateFlags struct {

@@ -105,12 +105,3 @@ opened"
 	assert_success
 	assert_output "fifo 644"
 }
-
-@test "linux.devices: naming a default device takes its default rule away (runc)" {
-	update_config '.linux.devices = [{"path": "/dev/null", "type": "c", "major": 1, "minor": 3, "fileMode": 438}]'
-	set_cmd '{ echo x > /dev/null; } 2>/tmp/err && echo written || echo denied; echo x > /dev/zero && echo zero-ok'
-	run_ctr
-	assert_success
-	assert_output "denied
-zero-ok"
-}

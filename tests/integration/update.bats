@@ -103,7 +103,11 @@ sleeper() {
 	assert_success
 	run cg memory memory.limit_in_bytes
 	assert_output 1572864
-	runtime update --memory 1e6 "$CID"
+	runtime update --memory 2e6 "$CID"
+	assert_success
+	run cg memory memory.limit_in_bytes
+	assert_output 1998848
+	runtime update --memory 12Q "$CID"
 	assert_failure
 }
 
