@@ -79,8 +79,10 @@ func setup(cfg *Config, dec *json.Decoder, enc *json.Encoder) (*prepared, error)
 	if _, err := unix.Setsid(); err != nil {
 		return nil, fmt.Errorf("setsid: %w", err)
 	}
+	var pending *rootfs.Pending
 	if !cfg.Exec {
-		if err := prepareRootfs(cfg, enc); err != nil {
+		var err error
+		if pending, err = prepareRootfs(cfg, enc); err != nil {
 			return nil, err
 		}
 	}
@@ -128,7 +130,7 @@ func setup(cfg *Config, dec *json.Decoder, enc *json.Encoder) (*prepared, error)
 		}
 	}
 	if !cfg.Exec {
-		if err := setupContainer(cfg); err != nil {
+		if err := setupContainer(cfg, pending); err != nil {
 			return nil, err
 		}
 	}
@@ -259,13 +261,13 @@ func roundTrip(enc *json.Encoder, dec *json.Decoder, m Msg, what string) error {
 // prepareRootfs mounts everything under the rootfs: in the container's
 // mount namespace, new or joined (runc prepares and pivots into the rootfs
 // in a joined one too), or in the host's when the spec has none.
-func prepareRootfs(cfg *Config, enc *json.Encoder) error {
+func prepareRootfs(cfg *Config, enc *json.Encoder) (*rootfs.Pending, error) {
 	s := cfg.Spec
 	var sources map[int]int
 	if cfg.UserNS || rootfs.HasIdmap(s) {
 		var err error
 		if sources, err = mountSources(syncSock, enc, s); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	defer closeAll(func() (fds []int) {
@@ -278,7 +280,7 @@ func prepareRootfs(cfg *Config, enc *json.Encoder) error {
 	if cfg.MountNS {
 		return rootfs.Prepare(s, cfg.Rootfs, cfg.UserNS, label, sources)
 	}
-	id, err := rootfs.PrepareInHostNS(s, cfg.Rootfs, cfg.UserNS, label, sources)
+	id, pending, err := rootfs.PrepareInHostNS(s, cfg.Rootfs, cfg.UserNS, label, sources)
 	if id != 0 {
 		// The host removes these mounts when the container goes, also
 		// when the rest of the setup fails.
@@ -286,21 +288,23 @@ func prepareRootfs(cfg *Config, enc *json.Encoder) error {
 			err = eerr
 		}
 	}
-	return err
+	return pending, err
 }
 
 // setupContainer is what only the container's first process does: the
 // finishing rootfs work, sysctls, hostname and the session keyring.
-func setupContainer(cfg *Config) error {
+func setupContainer(cfg *Config, pending *rootfs.Pending) error {
 	s := cfg.Spec
 	// sysctls go in before /proc/sys is made read-only by Finish.
 	if err := rootfs.WriteSysctls(s.Linux.Sysctl); err != nil {
 		return err
 	}
 	if cfg.MountNS {
-		if err := rootfs.Finish(s, lsm.MountLabel(s, cfg.LSM)); err != nil {
+		if err := rootfs.Finish(s, lsm.MountLabel(s, cfg.LSM), pending); err != nil {
 			return err
 		}
+	} else if err := pending.MakeReadonly(); err != nil {
+		return err
 	}
 	if s.Hostname != "" {
 		if err := unix.Sethostname([]byte(s.Hostname)); err != nil {

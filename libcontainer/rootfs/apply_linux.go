@@ -5,14 +5,51 @@ import (
 	"fmt"
 	"os"
 	"path"
+	"path/filepath"
+	"slices"
+	"strings"
 
+	securejoin "github.com/cyphar/filepath-securejoin"
 	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
+	"github.com/cyphar/filepath-securejoin/pathrs-lite/procfs"
 	"github.com/moby/sys/mountinfo"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
 	"github.com/hako-runtime/hako/libcontainer/lsm"
 )
+
+// Pending is what Prepare leaves for Finish: mounts that stay writable
+// while the rootfs is populated and become read-only at the end (tmpfs
+// and /dev, as in runc).
+type Pending struct {
+	readonly []int // attached mounts, by fd
+}
+
+// Close releases what p holds.
+func (p *Pending) Close() {
+	if p == nil {
+		return
+	}
+	for _, fd := range p.readonly {
+		unix.Close(fd)
+	}
+	p.readonly = nil
+}
+
+// MakeReadonly makes the mounts p holds read-only, then releases them.
+func (p *Pending) MakeReadonly() error {
+	if p == nil {
+		return nil
+	}
+	defer p.Close()
+	for _, fd := range p.readonly {
+		if err := setattr(fd, false, unix.MOUNT_ATTR_RDONLY, 0, 0); err != nil {
+			return fmt.Errorf("make mount read-only: %w", err)
+		}
+	}
+	return nil
+}
 
 // Prepare runs in the init, in its new mount namespace, before pivot_root:
 // it makes the host's mounts invisible to propagation, turns the rootfs
@@ -22,55 +59,66 @@ import (
 // sources, when set, holds for a bind mount's index a detached mount of
 // its source already opened by the host (a new user namespace cannot
 // always reach it); it is used instead of opening the source path.
-func Prepare(s *specs.Spec, rootfs string, userns bool, mountLabel string, sources map[int]int) error {
+func Prepare(s *specs.Spec, rootfs string, userns bool, mountLabel string, sources map[int]int) (_ *Pending, err error) {
 	prop := uintptr(unix.MS_SLAVE | unix.MS_REC)
 	if p, ok := propOpts[s.Linux.RootfsPropagation]; ok {
 		prop = p
 	}
 	if err := unix.Mount("", "/", "", prop, ""); err != nil {
-		return fmt.Errorf("set propagation of / to %q: %w", s.Linux.RootfsPropagation, err)
+		return nil, fmt.Errorf("set propagation of / to %q: %w", s.Linux.RootfsPropagation, err)
 	}
-	if prop&unix.MS_SHARED != 0 {
-		// pivot_root refuses a shared new root or parent: keep the mount
-		// holding the rootfs private so the bind below is private too;
-		// Finish makes / shared again after pivot_root.
-		if err := privateParent(rootfs); err != nil {
-			return err
-		}
+	// The mount holding the rootfs must not be shared (pivot_root refuses
+	// it, and the bind below would propagate to the host) nor unbindable
+	// (the bind would fail): private, or slave when asked, as runc does.
+	// Finish applies a shared or unbindable root propagation after
+	// pivot_root.
+	parentProp := uintptr(unix.MS_PRIVATE)
+	if s.Linux.RootfsPropagation != "" && prop&unix.MS_SLAVE != 0 {
+		parentProp = unix.MS_SLAVE
+	}
+	if err := parentPropagation(rootfs, parentProp); err != nil {
+		return nil, err
 	}
 	// pivot_root needs the new root to be a mount point.
 	if err := unix.Mount(rootfs, rootfs, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
-		return fmt.Errorf("bind mount rootfs %s: %w", rootfs, err)
+		return nil, fmt.Errorf("bind mount rootfs %s: %w", rootfs, err)
 	}
 	return mountAll(s, rootfs, userns, mountLabel, sources)
 }
 
 // mountAll mounts every entry of spec.Mounts under rootfs, then /dev.
-func mountAll(s *specs.Spec, rootfs string, userns bool, mountLabel string, sources map[int]int) error {
+func mountAll(s *specs.Spec, rootfs string, userns bool, mountLabel string, sources map[int]int) (_ *Pending, err error) {
 	root, err := os.OpenFile(rootfs, unix.O_PATH|unix.O_DIRECTORY, 0)
 	if err != nil {
-		return fmt.Errorf("open rootfs: %w", err)
+		return nil, fmt.Errorf("open rootfs: %w", err)
 	}
 	defer root.Close()
+	p := &Pending{}
+	defer func() {
+		if err != nil {
+			p.Close()
+		}
+	}()
 	for i := range s.Mounts {
 		src := -1
 		if fd, ok := sources[i]; ok {
 			src = fd
 		}
-		if err := mountOne(root, &s.Mounts[i], userns, mountLabel, src); err != nil {
+		if err := mountOne(root, &s.Mounts[i], userns, mountLabel, src, p); err != nil {
 			m := &s.Mounts[i]
-			return fmt.Errorf("mount %s to %s (type %q, options %q): %w", m.Source, Dest(m), m.Type, m.Options, err)
+			return nil, fmt.Errorf("mount %s to %s (type %q, options %q): %w", m.Source, Dest(m), m.Type, m.Options, err)
 		}
 	}
 	if NeedsDevSetup(s) {
 		if err := setupDev(root, s, userns); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	return nil
+	return p, nil
 }
 
-func privateParent(rootfs string) error {
+// parentPropagation sets the propagation of the mount holding rootfs.
+func parentPropagation(rootfs string, prop uintptr) error {
 	mounts, err := mountinfo.GetMounts(mountinfo.ParentsFilter(rootfs))
 	if err != nil {
 		return fmt.Errorf("find mount of rootfs: %w", err)
@@ -81,62 +129,200 @@ func privateParent(rootfs string) error {
 			best = m.Mountpoint
 		}
 	}
-	if err := unix.Mount("", best, "", unix.MS_PRIVATE, ""); err != nil {
-		return fmt.Errorf("make %s private: %w", best, err)
+	if err := unix.Mount("", best, "", prop, ""); err != nil {
+		return fmt.Errorf("set propagation of %s, the mount holding the rootfs: %w", best, err)
 	}
 	return nil
 }
 
-// target resolves dest inside root, creating it as a directory or an
-// empty file; the returned O_PATH handle is what the mount lands on.
-func target(root *os.File, dest string, dir bool) (*os.File, error) {
-	if dir {
-		return pathrs.MkdirAllHandle(root, dest, 0o755)
+// mountPoint resolves dest inside root the way runc does for the layouts of
+// real images. An existing path is used whatever it is, its symlinks
+// (absolute or relative, final one included) followed confined to root;
+// the kernel refuses a directory onto a file. A missing one is created, a
+// directory or (dir false) an empty file, where its symlinks lead: a
+// dangling /etc/resolv.conf -> ../run/x creates /run/x. existed says
+// which. The returned handle is what the mount lands on.
+func mountPoint(root *os.File, dest string, dir bool) (h *os.File, existed bool, err error) {
+	h, err = pathrs.OpenatInRoot(root, dest)
+	if err == nil {
+		return h, true, nil
 	}
-	parent, err := pathrs.MkdirAllHandle(root, path.Dir(dest), 0o755)
+	if !errors.Is(err, unix.ENOENT) {
+		return nil, false, fmt.Errorf("lookup mountpoint target: %w", err)
+	}
+	// Where dest's dangling symlinks lead, as a path inside root; only a
+	// name to create, resolved again (confined) below.
+	full, err := securejoin.SecureJoin(root.Name(), dest)
+	if err != nil {
+		return nil, false, fmt.Errorf("resolve mountpoint %s: %w", dest, err)
+	}
+	p := "/"
+	if rel, err := filepath.Rel(root.Name(), full); err == nil && rel != "." && !strings.HasPrefix(rel, "../") {
+		p += rel
+	}
+	if dir {
+		h, err = pathrs.MkdirAllHandle(root, p, 0o755)
+	} else {
+		h, err = createFile(root, p)
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("make mountpoint %q: %w", dest, err)
+	}
+	return h, false, nil
+}
+
+// target is mountPoint for callers that need not know whether dest existed.
+func target(root *os.File, dest string, dir bool) (*os.File, error) {
+	h, _, err := mountPoint(root, dest, dir)
+	return h, err
+}
+
+// createFile creates p, a new empty file, inside root.
+func createFile(root *os.File, p string) (*os.File, error) {
+	if p == "/" {
+		return nil, unix.EISDIR
+	}
+	parent, err := pathrs.MkdirAllHandle(root, path.Dir(p), 0o755)
 	if err != nil {
 		return nil, err
 	}
 	defer parent.Close()
-	fd, err := unix.Openat(int(parent.Fd()), path.Base(dest), unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC|unix.O_RDONLY, 0o644)
-	if err == nil {
-		unix.Close(fd)
-	} else if !errors.Is(err, unix.EEXIST) {
-		return nil, fmt.Errorf("create mount point %s: %w", dest, err)
-	}
-	h, err := pathrs.OpenatInRoot(root, dest)
+	fd, err := unix.Openat(int(parent.Fd()), path.Base(p), unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC|unix.O_RDONLY, 0o644)
 	if err != nil {
 		return nil, err
 	}
-	var st unix.Stat_t
-	if err := unix.Fstat(int(h.Fd()), &st); err == nil && st.Mode&unix.S_IFMT == unix.S_IFDIR {
-		h.Close()
-		return nil, fmt.Errorf("mount point %s is a directory but the source is not", dest)
-	}
-	return h, nil
+	return os.NewFile(uintptr(fd), p), nil
 }
 
-func mountOne(root *os.File, m *specs.Mount, userns bool, label string, src int) error {
+// realPath is where h sits, as a path inside rootfs ("/" for the root).
+func realPath(rootfs string, h *os.File) (string, error) {
+	full, err := procfs.ProcSelfFdReadlink(h)
+	if err != nil {
+		return "", fmt.Errorf("get mount destination real path: %w", err)
+	}
+	rel, err := filepath.Rel(rootfs, full)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
+		return "", fmt.Errorf("mountpoint %q is outside of rootfs %q", full, rootfs)
+	}
+	return path.Clean("/" + rel), nil
+}
+
+// checkTarget applies runc's rules to a resolved mount point: nothing
+// over the rootfs itself, and /proc only as runc allows it (checkProc).
+func checkTarget(root *os.File, h *os.File, m *specs.Mount, src int) error {
+	p, err := realPath(root.Name(), h)
+	if err != nil {
+		return err
+	}
+	if p == "/" {
+		return fmt.Errorf("mountpoint %q is on the top of rootfs %q", root.Name(), root.Name())
+	}
+	if err := checkProc(root.Name(), p, m, src); err != nil {
+		return fmt.Errorf("check proc-safety of %s mount: %w", m.Destination, err)
+	}
+	return nil
+}
+
+// procMountable are the files below /proc that may be mounted over: the
+// ones lxcfs emulates (runc's list).
+var procMountable = []string{
+	"/proc/cpuinfo", "/proc/diskstats", "/proc/meminfo", "/proc/stat",
+	"/proc/swaps", "/proc/uptime", "/proc/loadavg", "/proc/slabinfo",
+	"/proc/sys/kernel/ns_last_pid", "/proc/sys/crypto/fips_enabled",
+}
+
+// checkProc refuses a mount at p (inside the rootfs, symlinks resolved)
+// on /proc unless it is a procfs, and below /proc but for procMountable:
+// anything else could hide what masking and read-only paths protect.
+func checkProc(rootfs, p string, m *specs.Mount, src int) error {
+	if p != "/proc" && !strings.HasPrefix(p, "/proc/") {
+		return nil
+	}
+	full := filepath.Join(rootfs, p)
+	if p == "/proc" {
+		if m.Type == "proc" && !IsBind(m) {
+			return nil
+		}
+		var st unix.Statfs_t
+		if src >= 0 && IsBind(m) && unix.Fstatfs(src, &st) == nil && st.Type == unix.PROC_SUPER_MAGIC {
+			return nil
+		}
+		return fmt.Errorf("%q cannot be mounted because it is not of type proc", full)
+	}
+	if slices.Contains(procMountable, p) {
+		return nil
+	}
+	return fmt.Errorf("%q cannot be mounted because it is inside /proc", full)
+}
+
+// procTarget is the mount point of a proc or sysfs mount: runc never
+// follows a symlink there (a swapped /proc has been an attack), so an
+// existing final component must be a plain directory.
+func procTarget(root *os.File, m *specs.Mount, dest string) (*os.File, error) {
+	if err := checkProc(root.Name(), dest, m, -1); err != nil {
+		return nil, err
+	}
+	if parent, err := pathrs.OpenatInRoot(root, path.Dir(dest)); err == nil {
+		var st unix.Stat_t
+		err := unix.Fstatat(int(parent.Fd()), path.Base(dest), &st, unix.AT_SYMLINK_NOFOLLOW)
+		parent.Close()
+		if err == nil && st.Mode&unix.S_IFMT != unix.S_IFDIR {
+			return nil, fmt.Errorf("filesystem %q must be mounted on ordinary directory", m.Type)
+		}
+	}
+	return pathrs.MkdirAllHandle(root, dest, 0o755)
+}
+
+func mountOne(root *os.File, m *specs.Mount, userns bool, label string, src int, p *Pending) error {
 	o := ParseOptions(m.Options)
 	dest := Dest(m)
 	if IsBind(m) {
-		if idmap, _ := Idmapped(m); idmap && src < 0 {
-			// The host makes idmapped mounts (mountsrc_linux.go).
-			return errors.New("idmapped mount source was not opened by the host")
-		}
-		return bindMountFrom(root, src, m.Source, dest, o)
+		return bindMountFrom(root, src, m, dest, o)
 	}
+	var t *os.File
+	var err error
+	data := o.Data
 	switch m.Type {
 	case "cgroup", "cgroup2":
 		return mountCgroup(root, dest, o, label)
+	case "proc", "sysfs":
+		t, err = procTarget(root, m, dest)
+	default:
+		var existed bool
+		t, existed, err = mountPoint(root, dest, true)
+		if err == nil {
+			err = checkTarget(root, t, m, -1)
+		}
+		if err == nil && existed && m.Type == "tmpfs" {
+			// A tmpfs over a directory of the image keeps that
+			// directory's mode unless the options say otherwise.
+			var st unix.Stat_t
+			if err = unix.Fstat(int(t.Fd()), &st); err == nil {
+				data = append([]string{fmt.Sprintf("mode=%04o", st.Mode&0o7777)}, data...)
+			}
+		}
 	}
-	mfd, err := newFS(m.Type, m.Source, withLabel(m.Type, o.Data, label), o.Flags)
+	if err != nil {
+		if t != nil {
+			t.Close()
+		}
+		return err
+	}
+	defer t.Close()
+	flags := o.Flags
+	// tmpfs and /dev stay writable until Finish: /dev gets its devices
+	// and links, and later mounts may need mount points in them.
+	deferRO := flags&unix.MS_RDONLY != 0 && (m.Type == "tmpfs" || dest == "/dev")
+	if deferRO {
+		flags &^= unix.MS_RDONLY
+	}
+	mfd, err := newFS(m.Type, m.Source, withLabel(m.Type, data, label), flags)
 	if err != nil {
 		if m.Type == "sysfs" && userns && errors.Is(err, unix.EPERM) {
 			// sysfs cannot be mounted from a user namespace that does
 			// not own the network namespace: use the host's, read-only
 			// as far as the options say.
-			return bindMount(root, "/sys", dest, ParseOptions(append([]string{"rbind"}, m.Options...)))
+			return bindTree(root, -1, "/sys", t, ParseOptions(append([]string{"rbind"}, m.Options...)))
 		}
 		return err
 	}
@@ -144,18 +330,29 @@ func mountOne(root *os.File, m *specs.Mount, userns bool, label string, src int)
 	if m.Type == "mqueue" {
 		lsm.LabelMount(mfd, label)
 	}
+	if o.CopyUp && m.Type == "tmpfs" {
+		if err := copyUp(int(t.Fd()), mfd); err != nil {
+			return fmt.Errorf("tmpcopyup: copy %s: %w", dest, err)
+		}
+	}
 	if err := setattr(mfd, true, o.RecSet, o.RecClr, 0); err != nil {
 		return fmt.Errorf("set recursive attributes: %w", err)
 	}
-	t, err := target(root, dest, true)
-	if err != nil {
-		return err
-	}
-	defer t.Close()
 	if err := attach(mfd, t); err != nil {
 		return fmt.Errorf("move_mount: %w", err)
 	}
-	return propagate(root, dest, o)
+	if err := propagate(mfd, o); err != nil {
+		return err
+	}
+	if deferRO {
+		// mfd now stands for the attached mount; Finish uses it.
+		fd, err := unix.FcntlInt(uintptr(mfd), unix.F_DUPFD_CLOEXEC, 0)
+		if err != nil {
+			return err
+		}
+		p.readonly = append(p.readonly, fd)
+	}
+	return nil
 }
 
 // withLabel adds the SELinux context option for fstype to data.
@@ -167,17 +364,35 @@ func withLabel(fstype string, data []string, label string) []string {
 }
 
 func bindMount(root *os.File, source, dest string, o Options) error {
-	return bindMountFrom(root, -1, source, dest, o)
+	tree, err := cloneTree(unix.AT_FDCWD, source, o.Recursive)
+	if err != nil {
+		return fmt.Errorf("open_tree %s: %w", source, err)
+	}
+	defer unix.Close(tree)
+	var st unix.Stat_t
+	if err := unix.Fstat(tree, &st); err != nil {
+		return err
+	}
+	t, err := target(root, dest, st.Mode&unix.S_IFMT == unix.S_IFDIR)
+	if err != nil {
+		return err
+	}
+	defer t.Close()
+	return bindTree(root, tree, source, t, o)
 }
 
-// bindMountFrom binds source at dest; src >= 0 is a detached mount of
-// source opened by the host, used as is (its owner closes it).
-func bindMountFrom(root *os.File, src int, source, dest string, o Options) error {
+// bindMountFrom binds m's source at dest; src >= 0 is a detached mount of
+// the source opened by the host, used as is (its owner closes it).
+func bindMountFrom(root *os.File, src int, m *specs.Mount, dest string, o Options) error {
+	if idmap, _ := Idmapped(m); idmap && src < 0 {
+		// The host makes idmapped mounts (mountsrc_linux.go).
+		return errors.New("idmapped mount source was not opened by the host")
+	}
 	tree := src
 	if tree < 0 {
 		var err error
-		if tree, err = cloneTree(unix.AT_FDCWD, source, o.Recursive); err != nil {
-			return fmt.Errorf("open_tree %s: %w", source, err)
+		if tree, err = cloneTree(unix.AT_FDCWD, m.Source, o.Recursive); err != nil {
+			return fmt.Errorf("open_tree %s: %w", m.Source, err)
 		}
 		defer unix.Close(tree)
 	}
@@ -185,34 +400,45 @@ func bindMountFrom(root *os.File, src int, source, dest string, o Options) error
 	if err := unix.Fstat(tree, &st); err != nil {
 		return err
 	}
-	set, clr := attrFromFlags(o.Flags, o.Clear)
-	if err := setattr(tree, false, set, clr, 0); err != nil {
-		return fmt.Errorf("set mount attributes: %w", err)
-	}
-	if err := setattr(tree, true, o.RecSet, o.RecClr, 0); err != nil {
-		return fmt.Errorf("set recursive attributes: %w", err)
-	}
 	t, err := target(root, dest, st.Mode&unix.S_IFMT == unix.S_IFDIR)
 	if err != nil {
 		return err
 	}
 	defer t.Close()
+	if err := checkTarget(root, t, m, tree); err != nil {
+		return err
+	}
+	return bindTree(root, tree, m.Source, t, o)
+}
+
+// bindTree attaches tree (or, when tree < 0, a clone of source) at t with
+// the flags of o.
+func bindTree(root *os.File, tree int, source string, t *os.File, o Options) error {
+	if tree < 0 {
+		var err error
+		if tree, err = cloneTree(unix.AT_FDCWD, source, o.Recursive); err != nil {
+			return fmt.Errorf("open_tree %s: %w", source, err)
+		}
+		defer unix.Close(tree)
+	}
+	if NamesFlags(o) {
+		if err := bindFlags(tree, o); err != nil {
+			return fmt.Errorf("set user-requested vfs flags on bind-mount: %w", err)
+		}
+	}
+	if err := setattr(tree, true, o.RecSet, o.RecClr, 0); err != nil {
+		return fmt.Errorf("set recursive attributes: %w", err)
+	}
 	if err := attach(tree, t); err != nil {
 		return fmt.Errorf("move_mount: %w", err)
 	}
-	return propagate(root, dest, o)
+	return propagate(tree, o)
 }
 
-// propagate applies propagation options to the mount now at dest.
-func propagate(root *os.File, dest string, o Options) error {
+// propagate applies propagation options to mfd, a mount just attached.
+func propagate(mfd int, o Options) error {
 	for _, p := range o.Propagation {
-		h, err := pathrs.OpenatInRoot(root, dest)
-		if err != nil {
-			return err
-		}
-		err = setattr(int(h.Fd()), p&unix.MS_REC != 0, 0, 0, uint64(p&^unix.MS_REC))
-		h.Close()
-		if err != nil {
+		if err := setattr(mfd, p&unix.MS_REC != 0, 0, 0, uint64(p&^unix.MS_REC)); err != nil {
 			return fmt.Errorf("set propagation: %w", err)
 		}
 	}

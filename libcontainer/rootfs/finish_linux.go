@@ -4,18 +4,21 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )
 
-// openNoFollow opens p (after pivot_root, so inside the container) as an
-// O_PATH handle without following a final symlink: a masked or read-only
-// path that is a symlink is refused rather than followed elsewhere.
-func openNoFollow(p string) (*os.File, error) {
+// openInContainer opens p (after pivot_root, so inside the container) as
+// an O_PATH handle. Symlinks are followed, as runc does for masked and
+// read-only paths (/proc/mounts masks /proc/self/mounts); they resolve
+// inside the container, and magic links (/proc/self/fd/N, which can lead
+// anywhere) are refused.
+func openInContainer(p string) (*os.File, error) {
 	fd, err := unix.Openat2(unix.AT_FDCWD, p, &unix.OpenHow{
-		Flags:   unix.O_PATH | unix.O_CLOEXEC | unix.O_NOFOLLOW,
+		Flags:   unix.O_PATH | unix.O_CLOEXEC,
 		Resolve: unix.RESOLVE_NO_MAGICLINKS,
 	})
 	if err != nil {
@@ -48,8 +51,9 @@ func devNull() (int, error) {
 }
 
 // MaskPaths hides files behind /dev/null and directories behind an empty
-// read-only tmpfs (with the SELinux mountLabel, if any). Missing paths are
-// skipped, as in runc.
+// read-only tmpfs (with the SELinux mountLabel, if any), one tmpfs shared
+// by all of them as in runc. Missing paths are skipped, and a path listed
+// twice is masked once, as in runc.
 func MaskPaths(paths []string, mountLabel string) error {
 	if len(paths) == 0 {
 		return nil
@@ -59,15 +63,28 @@ func MaskPaths(paths []string, mountLabel string) error {
 		return fmt.Errorf("mask paths: %w", err)
 	}
 	defer unix.Close(null)
+	dirMask := -1
+	defer func() {
+		if dirMask >= 0 {
+			unix.Close(dirMask)
+		}
+	}()
+	done := map[string]bool{}
 	for _, p := range paths {
-		h, err := openNoFollow(p)
+		h, err := openInContainer(p)
 		if errors.Is(err, unix.ENOENT) {
 			continue
 		}
 		if err != nil {
 			return fmt.Errorf("mask %s: %w", p, err)
 		}
-		err = maskOne(h, null, mountLabel)
+		if clean := path.Clean(p); done[clean] {
+			h.Close()
+			continue
+		} else {
+			done[clean] = true
+		}
+		err = maskOne(h, null, &dirMask, mountLabel)
 		h.Close()
 		if err != nil {
 			return fmt.Errorf("mask %s: %w", p, err)
@@ -76,7 +93,9 @@ func MaskPaths(paths []string, mountLabel string) error {
 	return nil
 }
 
-func maskOne(h *os.File, null int, label string) error {
+// maskOne mounts over h: /dev/null for a file, for a directory a clone of
+// *dirMask, the read-only tmpfs made for the first directory.
+func maskOne(h *os.File, null int, dirMask *int, label string) error {
 	var st unix.Stat_t
 	if err := unix.Fstat(int(h.Fd()), &st); err != nil {
 		return err
@@ -85,9 +104,19 @@ func maskOne(h *os.File, null int, label string) error {
 	var err error
 	switch st.Mode & unix.S_IFMT {
 	case unix.S_IFDIR:
-		src, err = newFS("tmpfs", "tmpfs", withLabel("tmpfs", []string{"size=0"}, label), unix.MS_RDONLY)
-	case unix.S_IFLNK:
-		return errors.New("refusing to mask a symlink")
+		if *dirMask < 0 {
+			// As small as tmpfs goes; some kernels refuse nr_inodes=1.
+			*dirMask, err = newFS("tmpfs", "tmpfs", withLabel("tmpfs", []string{"nr_blocks=1", "nr_inodes=1"}, label), unix.MS_RDONLY)
+			if err != nil {
+				*dirMask, err = newFS("tmpfs", "tmpfs", withLabel("tmpfs", []string{"nr_blocks=1", "nr_inodes=2"}, label), unix.MS_RDONLY)
+			}
+			if err != nil {
+				*dirMask = -1
+				return err
+			}
+			return attach(*dirMask, h)
+		}
+		src, err = cloneTree(*dirMask, "", false)
 	default:
 		src, err = cloneTree(null, "", false)
 	}
@@ -98,10 +127,11 @@ func maskOne(h *os.File, null int, label string) error {
 	return attach(src, h)
 }
 
-// ReadonlyPaths makes each path a read-only bind of itself (recursively).
+// ReadonlyPaths makes each path a read-only bind of itself: the mounts
+// below it come along (rbind) but keep their own flags, as in runc.
 func ReadonlyPaths(paths []string) error {
 	for _, p := range paths {
-		h, err := openNoFollow(p)
+		h, err := openInContainer(p)
 		if errors.Is(err, unix.ENOENT) {
 			continue
 		}
@@ -115,7 +145,7 @@ func ReadonlyPaths(paths []string) error {
 				return err
 			}
 			defer unix.Close(tree)
-			if err := setattr(tree, true, unix.MOUNT_ATTR_RDONLY, 0, 0); err != nil {
+			if err := setattr(tree, false, unix.MOUNT_ATTR_RDONLY, 0, 0); err != nil {
 				return err
 			}
 			return attach(tree, h)
@@ -128,17 +158,25 @@ func ReadonlyPaths(paths []string) error {
 }
 
 // Finish runs after pivot_root: root propagation, masked and read-only
-// paths, and a read-only root. mountLabel is as for Prepare.
-func Finish(s *specs.Spec, mountLabel string) error {
-	if p := s.Linux.RootfsPropagation; strings.Contains(p, "shared") {
-		if err := unix.Mount("", "/", "", propOpts[p], ""); err != nil {
-			return fmt.Errorf("set propagation of / to %s: %w", p, err)
+// paths, the mounts Prepare left writable made read-only, and a
+// read-only root. mountLabel is as for Prepare; p is what Prepare
+// returned (Finish closes it).
+func Finish(s *specs.Spec, mountLabel string, p *Pending) error {
+	defer p.Close()
+	// Private and slave were applied to / before pivot_root; shared and
+	// unbindable could not be (see Prepare) and go on now.
+	if prop, ok := propOpts[s.Linux.RootfsPropagation]; ok && prop&(unix.MS_PRIVATE|unix.MS_SLAVE) == 0 {
+		if err := unix.Mount("", "/", "", prop, ""); err != nil {
+			return fmt.Errorf("set propagation of / to %s: %w", s.Linux.RootfsPropagation, err)
 		}
 	}
 	if err := MaskPaths(s.Linux.MaskedPaths, mountLabel); err != nil {
 		return err
 	}
 	if err := ReadonlyPaths(s.Linux.ReadonlyPaths); err != nil {
+		return err
+	}
+	if err := p.MakeReadonly(); err != nil {
 		return err
 	}
 	if s.Root.Readonly {

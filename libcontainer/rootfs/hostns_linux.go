@@ -14,20 +14,21 @@ import (
 // propagation of the host's own mounts is left alone. It returns the
 // mount ID of that bind, by which the host removes it with everything
 // under it once the container is deleted.
-func PrepareInHostNS(s *specs.Spec, rootfs string, userns bool, mountLabel string, sources map[int]int) (uint64, error) {
+func PrepareInHostNS(s *specs.Spec, rootfs string, userns bool, mountLabel string, sources map[int]int) (uint64, *Pending, error) {
 	if err := unix.Mount(rootfs, rootfs, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
-		return 0, fmt.Errorf("bind mount rootfs %s: %w", rootfs, err)
+		return 0, nil, fmt.Errorf("bind mount rootfs %s: %w", rootfs, err)
 	}
 	id, err := MountID(rootfs)
 	if err != nil {
 		unix.Unmount(rootfs, unix.MNT_DETACH)
-		return 0, err
+		return 0, nil, err
 	}
 	if err := unix.Mount("", rootfs, "", unix.MS_SLAVE|unix.MS_REC, ""); err != nil {
 		unix.Unmount(rootfs, unix.MNT_DETACH)
-		return 0, fmt.Errorf("make rootfs %s a slave: %w", rootfs, err)
+		return 0, nil, fmt.Errorf("make rootfs %s a slave: %w", rootfs, err)
 	}
-	return id, mountAll(s, rootfs, userns, mountLabel, sources)
+	p, err := mountAll(s, rootfs, userns, mountLabel, sources)
+	return id, p, err
 }
 
 // MountID is the ID of the mount at path (statx STATX_MNT_ID).

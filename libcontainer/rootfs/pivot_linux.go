@@ -1,8 +1,11 @@
 package rootfs
 
 import (
+	"errors"
 	"fmt"
+	"strings"
 
+	"github.com/moby/sys/mountinfo"
 	"golang.org/x/sys/unix"
 )
 
@@ -43,6 +46,9 @@ func PivotRoot(rootfs string) error {
 // It is weaker (the old root stays in the namespace), which is why it is
 // only done on request.
 func MoveRoot(rootfs string) error {
+	if err := dropHostProcSys(rootfs); err != nil {
+		return err
+	}
 	if err := unix.Chdir(rootfs); err != nil {
 		return err
 	}
@@ -53,4 +59,40 @@ func MoveRoot(rootfs string) error {
 		return fmt.Errorf("chroot: %w", err)
 	}
 	return unix.Chdir("/")
+}
+
+// dropHostProcSys unmounts (or, where that is refused, covers with an
+// empty tmpfs) every full procfs and sysfs mount outside rootfs. Without
+// pivot_root they stay in the container's mount namespace, unreachable
+// after chroot but still counted by the kernel: a fully visible procfs or
+// sysfs is what lets a nested user namespace mount a fresh one (runc does
+// the same).
+func dropHostProcSys(rootfs string) error {
+	mounts, err := mountinfo.GetMounts(func(i *mountinfo.Info) (skip, stop bool) {
+		full := i.Root == "/" && (i.FSType == "proc" || i.FSType == "sysfs")
+		inside := i.Mountpoint == rootfs || strings.HasPrefix(i.Mountpoint, rootfs+"/")
+		return !full || inside, false
+	})
+	if err != nil {
+		return fmt.Errorf("--no-pivot: list host proc and sysfs mounts: %w", err)
+	}
+	for _, m := range mounts {
+		p := m.Mountpoint
+		// The unmount must not propagate to the host.
+		if err := unix.Mount("", p, "", unix.MS_SLAVE|unix.MS_REC, ""); err != nil {
+			if errors.Is(err, unix.ENOENT) {
+				continue // under one already gone
+			}
+			return fmt.Errorf("--no-pivot: make %s slave: %w", p, err)
+		}
+		err := unix.Unmount(p, unix.MNT_DETACH)
+		if errors.Is(err, unix.EINVAL) || errors.Is(err, unix.EPERM) {
+			// Locked in a user namespace: hide it instead.
+			err = unix.Mount("tmpfs", p, "tmpfs", 0, "")
+		}
+		if err != nil {
+			return fmt.Errorf("--no-pivot: remove host %s mount %s: %w", m.FSType, p, err)
+		}
+	}
+	return nil
 }

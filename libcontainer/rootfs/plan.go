@@ -210,9 +210,6 @@ func Check(i int, m *specs.Mount) error {
 	if maps := len(m.UIDMappings) > 0 || len(m.GIDMappings) > 0; maps && (len(m.UIDMappings) == 0 || len(m.GIDMappings) == 0) {
 		return fmt.Errorf("%s: an idmapped mount needs both uidMappings and gidMappings, or neither", field)
 	}
-	if o.CopyUp {
-		return fmt.Errorf("%s.options: tmpcopyup is not supported by hako yet", field)
-	}
 	if Dest(m) == "/" {
 		return fmt.Errorf("%s.destination: cannot mount over the container root", field)
 	}
@@ -231,10 +228,11 @@ func NeedsDevSetup(s *specs.Spec) bool {
 }
 
 // OptionNames lists every mount option hako interprets itself (flags,
-// propagation, recursive attributes), sorted, for `hako features`;
-// anything else is passed to the filesystem as data.
+// propagation, recursive attributes, tmpcopyup), sorted, for `hako
+// features`; anything else is passed to the filesystem as data.
 func OptionNames() []string {
-	out := make([]string, 0, len(flagOpts)+len(propOpts)+len(recOpts))
+	out := make([]string, 0, len(flagOpts)+len(propOpts)+len(recOpts)+1)
+	out = append(out, "tmpcopyup")
 	for k := range flagOpts {
 		out = append(out, k)
 	}

@@ -53,7 +53,6 @@ func TestCheck(t *testing.T) {
 		{specs.Mount{Destination: "/x", Source: "/srv", Options: []string{"rbind"}, UIDMappings: maps, GIDMappings: maps}, ""},
 		{specs.Mount{Destination: "/x", Type: "tmpfs", UIDMappings: maps, GIDMappings: maps}, "idmap is only supported on bind mounts"},
 		{specs.Mount{Destination: "/x", Source: "/srv", Options: []string{"rbind"}, UIDMappings: maps}, "needs both uidMappings and gidMappings"},
-		{specs.Mount{Destination: "/x", Type: "tmpfs", Options: []string{"tmpcopyup"}}, "tmpcopyup is not supported by hako yet"},
 		{specs.Mount{Destination: "/../", Type: "tmpfs"}, "cannot mount over the container root"},
 	} {
 		err := Check(0, &tc.m)

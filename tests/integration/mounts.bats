@@ -256,3 +256,119 @@ propagation_case() {
 	[ "$(cat "$TEST_DIR/hostfile")" = host-secret ]
 	! grep -q " $TEST_DIR/hostfile " /proc/self/mountinfo
 }
+
+@test "tmpfs without mode= over an existing directory keeps its mode, with mode= takes that" {
+	mkdir -p "$BUNDLE/rootfs/data" "$BUNDLE/rootfs/st"
+	chmod 0750 "$BUNDLE/rootfs/data"
+	chmod 4755 "$BUNDLE/rootfs/st"
+	add_mount '{"destination": "/data", "type": "tmpfs", "source": "tmpfs"}'
+	add_mount '{"destination": "/st", "type": "tmpfs", "source": "tmpfs", "options": ["size=1m"]}'
+	add_mount '{"destination": "/own", "type": "tmpfs", "source": "tmpfs", "options": ["mode=700"]}'
+	add_mount '{"destination": "/new", "type": "tmpfs", "source": "tmpfs"}'
+	set_cmd 'stat -c "%n %a" /data /st /own /new'
+	run_ctr
+	assert_success
+	assert_output "/data 750
+/st 4755
+/own 700
+/new 1777"
+}
+
+@test "a read-only /dev tmpfs is still populated, then read-only" {
+	update_config '.mounts |= map(if .destination == "/dev" then .options += ["ro"] else . end)'
+	set_cmd "$MI"'ls /dev | tr "\n" " "; echo; mi /dev; touch /dev/x 2>&1 || echo ro-denied; echo ok > /dev/shm/w && cat /dev/shm/w'
+	run_ctr
+	assert_success
+	assert_contains "fd full mqueue null ptmx pts random shm stderr stdin stdout tty urandom zero"
+	[[ "${lines[1]}" == ro,* ]] || fail "/dev: ${lines[1]}"
+	assert_contains ro-denied
+	[ "${lines[-1]}" = ok ]
+}
+
+@test "duplicate maskedPaths are applied once" {
+	update_config '.linux.maskedPaths += ["/proc/kcore", "/proc/acpi", "/proc/acpi/", "/proc//keys", "/sys/firmware"]'
+	set_cmd 'for p in /proc/kcore /proc/acpi /proc/keys /sys/firmware; do awk -v p=$p '"'"'$5 == p'"'"' /proc/self/mountinfo | wc -l; done'
+	run_ctr
+	assert_success
+	# /proc/kcore, /proc/keys may be missing on this kernel (0)
+	for l in "${lines[@]}"; do
+		[ "$l" -le 1 ] || fail "masked $l times: $output"
+	done
+	[ "${lines[1]}" = 1 ] && [ "${lines[3]}" = 1 ]
+}
+
+@test "rootfsPropagation unbindable: the root mount is unbindable" {
+	update_config '.linux.rootfsPropagation = "unbindable"'
+	set_cmd 'awk '"'"'$5 == "/"'"'"' /proc/self/mountinfo'
+	run_ctr
+	assert_success
+	assert_contains " unbindable "
+}
+
+@test "--no-pivot leaves no full host proc or sysfs: a nested user namespace cannot mount them" {
+	# A proc or sysfs mount in a user namespace needs a fully visible one in
+	# the mount namespace; with --no-pivot the host's stay in the namespace
+	# unless the runtime removes them.
+	mkdir -p "$BUNDLE/rootfs/p" "$BUNDLE/rootfs/s"
+	update_config '.process.capabilities |= with_entries(.value += ["CAP_SETFCAP"])'
+	set_cmd 'unshare -Urmnpf sh -c "echo in-ns; mount -t proc proc /p && echo proc-mounted; mount -t sysfs sysfs /s && echo sysfs-mounted"; echo done'
+	run_ctr --no-pivot
+	assert_contains in-ns
+	assert_contains done
+	assert_not_contains proc-mounted
+	assert_not_contains sysfs-mounted
+	# the same with pivot_root, and the host's mounts are untouched
+	run_ctr
+	assert_not_contains proc-mounted
+	mountpoint -q /proc && mountpoint -q /sys
+}
+
+@test "readonlyPaths make the top mount read-only, not the mounts below it" {
+	add_mount '{"destination": "/r", "type": "tmpfs", "source": "tmpfs"}'
+	add_mount '{"destination": "/r/sub", "type": "tmpfs", "source": "tmpfs", "options": ["size=1m"]}'
+	update_config '.linux.readonlyPaths += ["/r"]'
+	set_cmd 'touch /r/x 2>/dev/null || echo top-ro; touch /r/sub/x && echo sub-writable'
+	run_ctr
+	assert_success
+	assert_output "top-ro
+sub-writable"
+}
+
+@test "tmpcopyup: the tmpfs starts with a copy of the image's directory" {
+	local d="$BUNDLE/rootfs/cu"
+	mkdir -p "$d/sub/deeper"
+	echo top >"$d/f"
+	echo deep >"$d/sub/deeper/g"
+	ln -s f "$d/l"
+	chmod 0711 "$d"
+	chmod 0604 "$d/f"
+	chown 1000:1001 "$d/f"
+	add_mount '{"destination": "/cu", "type": "tmpfs", "source": "tmpfs", "options": ["tmpcopyup", "size=1m"]}'
+	set_cmd 'awk '"'"'$5 == "/cu" { print $9 }'"'"' /proc/self/mountinfo; stat -c "%n %a %u:%g" /cu /cu/f; cat /cu/l /cu/sub/deeper/g; readlink /cu/l; echo new > /cu/new'
+	run_ctr
+	assert_success
+	assert_output "tmpfs
+/cu 711 0:0
+/cu/f 604 1000:1001
+top
+deep
+f"
+	# the image's directory is untouched
+	[ ! -e "$d/new" ]
+}
+
+@test "maskedPaths and readonlyPaths follow symlinks inside the container" {
+	mkdir -p "$BUNDLE/rootfs/real"
+	echo secret >"$BUNDLE/rootfs/real/f"
+	ln -s /real "$BUNDLE/rootfs/lnk"
+	mkdir -p "$BUNDLE/rootfs/rw"
+	ln -s rw "$BUNDLE/rootfs/rwlnk"
+	update_config '.linux.maskedPaths += ["/proc/mounts", "/lnk"] | .linux.readonlyPaths += ["/rwlnk"]'
+	set_cmd 'wc -c < /proc/mounts; ls -A /real | wc -l; touch /rw/x 2>/dev/null || echo rw-is-ro'
+	run_ctr
+	assert_success
+	assert_output "0
+0
+rw-is-ro"
+	[ "$(cat "$BUNDLE/rootfs/real/f")" = secret ]
+}
