@@ -84,16 +84,9 @@ func lockDir(dir string, shared bool) (int, error) {
 // console socket ...: it does not exist yet, as runc says, instead of
 // this command waiting for all of that.
 func Load(root, id string) (*Container, error) {
-	if err := validate.ID(id); err != nil {
-		return nil, err
-	}
-	dir := filepath.Join(root, id)
-	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	if errors.Is(err, unix.ENOENT) {
-		return nil, notExist(id)
-	}
+	fd, dir, err := openDir(root, id)
 	if err != nil {
-		return nil, fmt.Errorf("lock container %s: %w", id, err)
+		return nil, err
 	}
 	if err := unix.Flock(fd, unix.LOCK_EX|unix.LOCK_NB); errors.Is(err, unix.EWOULDBLOCK) {
 		if !fileExists(filepath.Join(dir, stateFile)) {
@@ -120,21 +113,31 @@ func Load(root, id string) (*Container, error) {
 	return c, nil
 }
 
+// openDir validates id and opens the container's directory, whose flock
+// is the container's lock; a missing one is runc's "does not exist".
+func openDir(root, id string) (fd int, dir string, err error) {
+	if err := validate.ID(id); err != nil {
+		return -1, "", err
+	}
+	dir = filepath.Join(root, id)
+	fd, err = unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if errors.Is(err, unix.ENOENT) {
+		return -1, dir, notExist(id)
+	}
+	if err != nil {
+		return -1, dir, fmt.Errorf("open container %s: %w", id, err)
+	}
+	return fd, dir, nil
+}
+
 // View loads the container for reading (state, ps, events) without ever
 // waiting for its lock: a hook that runs `state` while its runtime holds
 // the lock must get an answer. A container whose creator holds the lock
 // and has not written its state yet does not exist, as in runc.
 func View(root, id string) (*Container, error) {
-	if err := validate.ID(id); err != nil {
-		return nil, err
-	}
-	dir := filepath.Join(root, id)
-	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	if errors.Is(err, unix.ENOENT) {
-		return nil, notExist(id)
-	}
+	fd, dir, err := openDir(root, id)
 	if err != nil {
-		return nil, fmt.Errorf("open container %s: %w", id, err)
+		return nil, err
 	}
 	defer unix.Close(fd)
 	locked := unix.Flock(fd, unix.LOCK_SH|unix.LOCK_NB) == nil

@@ -364,21 +364,7 @@ func withLabel(fstype string, data []string, label string) []string {
 }
 
 func bindMount(root *os.File, source, dest string, o Options) error {
-	tree, err := cloneTree(unix.AT_FDCWD, source, o.Recursive)
-	if err != nil {
-		return fmt.Errorf("open_tree %s: %w", source, err)
-	}
-	defer unix.Close(tree)
-	var st unix.Stat_t
-	if err := unix.Fstat(tree, &st); err != nil {
-		return err
-	}
-	t, err := target(root, dest, st.Mode&unix.S_IFMT == unix.S_IFDIR)
-	if err != nil {
-		return err
-	}
-	defer t.Close()
-	return bindTree(root, tree, source, t, o)
+	return bindMountFrom(root, -1, &specs.Mount{Source: source, Destination: dest, Type: "bind"}, dest, o)
 }
 
 // bindMountFrom binds m's source at dest; src >= 0 is a detached mount of
