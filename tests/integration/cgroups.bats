@@ -38,19 +38,12 @@ assert_cg() {
 }
 
 # A running container whose init is a long sleep.
-sleeper() {
-	set_args sleep 1000
-	run_detached
-	assert_success
-	wait_for_status "$CID" running
-}
-
 # ---------------------------------------------------------------------------
 # linux.resources at create
 
 @test "resources: memory limit and reservation at create" {
 	update_config '.linux.resources.memory = {"limit": 67108864, "reservation": 33554432}'
-	sleeper
+	start_sleeper
 	assert_cg memory memory.limit_in_bytes 67108864
 	assert_cg memory memory.soft_limit_in_bytes 33554432
 }
@@ -58,14 +51,14 @@ sleeper() {
 @test "resources: memory swap at create" {
 	[ -e /sys/fs/cgroup/memory/memory.memsw.limit_in_bytes ] || skip "no swap accounting (memory.memsw.*)"
 	update_config '.linux.resources.memory = {"limit": 67108864, "swap": 134217728}'
-	sleeper
+	start_sleeper
 	assert_cg memory memory.limit_in_bytes 67108864
 	assert_cg memory memory.memsw.limit_in_bytes 134217728
 }
 
 @test "resources: cpu shares, quota and period at create" {
 	update_config '.linux.resources.cpu = {"shares": 512, "quota": 25000, "period": 50000}'
-	sleeper
+	start_sleeper
 	assert_cg cpu cpu.shares 512
 	assert_cg cpu cpu.cfs_quota_us 25000
 	assert_cg cpu cpu.cfs_period_us 50000
@@ -73,7 +66,7 @@ sleeper() {
 
 @test "resources: cpuset cpus at create" {
 	update_config '.linux.resources.cpu = {"cpus": "0"}'
-	sleeper
+	start_sleeper
 	assert_cg cpuset cpuset.cpus 0
 	# and the init is really confined to it
 	run grep Cpus_allowed_list "/proc/$(container_pid "$CID")/status"
@@ -82,7 +75,7 @@ sleeper() {
 
 @test "resources: pids limit at create" {
 	update_config '.linux.resources.pids = {"limit": 42}'
-	sleeper
+	start_sleeper
 	assert_cg pids pids.max 42
 }
 
@@ -94,13 +87,13 @@ sleeper() {
 	done
 	[ -n "$f" ] || skip "the host's blkio controller has neither blkio.weight nor blkio.bfq.weight (no CFQ/BFQ)"
 	update_config '.linux.resources.blockIO = {"weight": 300}'
-	sleeper
+	start_sleeper
 	run cg_read blkio "$f"
 	assert_contains 300
 }
 
 @test "resources: the init is in every v1 controller's cgroup of the container, cgroup.procs agrees" {
-	sleeper
+	start_sleeper
 	local pid ctrl d
 	pid=$(container_pid "$CID")
 	for ctrl in memory cpu cpuset pids devices freezer; do
@@ -175,7 +168,7 @@ sleeper() {
 }
 
 @test "enforced: devices.list is the default allow list, not a *:*" {
-	sleeper
+	start_sleeper
 	run cg_read devices devices.list
 	assert_success
 	assert_not_contains "a *:* rwm"
@@ -217,7 +210,7 @@ sleeper() {
 }
 
 @test "pause of a paused container and resume of a running one fail" {
-	sleeper
+	start_sleeper
 	runtime resume "$CID"
 	assert_failure
 	runtime pause "$CID"
@@ -228,7 +221,7 @@ sleeper() {
 }
 
 @test "kill KILL of a paused container stops it" {
-	sleeper
+	start_sleeper
 	runtime pause "$CID"
 	assert_success
 	runtime kill "$CID" KILL
@@ -253,7 +246,7 @@ sleeper() {
 }
 
 @test "update of a paused container applies and it stays paused" {
-	sleeper
+	start_sleeper
 	runtime pause "$CID"
 	assert_success
 	runtime update --pids-limit 33 --memory 96M "$CID"
@@ -265,7 +258,7 @@ sleeper() {
 }
 
 @test "delete --force of a paused container removes it and its cgroups" {
-	sleeper
+	start_sleeper
 	local dirs
 	dirs=$(cut -d: -f3 "/proc/$(container_pid "$CID")/cgroup" | sort -u)
 	runtime pause "$CID"
@@ -287,7 +280,7 @@ sleeper() {
 # update
 
 @test "update: memory, reservation and swap" {
-	sleeper
+	start_sleeper
 	runtime update --memory 64M --memory-reservation 32M "$CID"
 	assert_success
 	assert_cg memory memory.limit_in_bytes 67108864
@@ -306,7 +299,7 @@ sleeper() {
 }
 
 @test "update: cpu shares, quota and period" {
-	sleeper
+	start_sleeper
 	runtime update --cpu-shares 256 "$CID"
 	assert_success
 	assert_cg cpu cpu.shares 256
@@ -321,7 +314,7 @@ sleeper() {
 }
 
 @test "update: cpuset cpus" {
-	sleeper
+	start_sleeper
 	runtime update --cpuset-cpus 0 "$CID"
 	assert_success
 	assert_cg cpuset cpuset.cpus 0
@@ -330,7 +323,7 @@ sleeper() {
 }
 
 @test "update: pids limit" {
-	sleeper
+	start_sleeper
 	runtime update --pids-limit 25 "$CID"
 	assert_success
 	assert_cg pids pids.max 25
@@ -346,7 +339,7 @@ sleeper() {
 		f=
 	done
 	[ -n "$f" ] || skip "the host's blkio controller has neither blkio.weight nor blkio.bfq.weight (no CFQ/BFQ)"
-	sleeper
+	start_sleeper
 	runtime update --blkio-weight 400 "$CID"
 	assert_success
 	run cg_read blkio "$f"
@@ -354,7 +347,7 @@ sleeper() {
 }
 
 @test "update -r FILE applies a linux.resources JSON" {
-	sleeper
+	start_sleeper
 	cat >"$TEST_DIR/res.json" <<-'EOF'
 		{"memory": {"limit": 100663296, "reservation": 50331648},
 		 "cpu": {"shares": 333, "period": 100000, "quota": 30000},
@@ -370,7 +363,7 @@ sleeper() {
 }
 
 @test "update --resources - reads the JSON from stdin" {
-	sleeper
+	start_sleeper
 	run env "$TAG_VAR=$TAG" "$RUNTIME" --root "$ROOT" update --resources - "$CID" <<<'{"memory": {"limit": 83886080}, "pids": {"limit": 55}}'
 	assert_success
 	assert_cg memory memory.limit_in_bytes 83886080
@@ -379,7 +372,7 @@ sleeper() {
 
 @test "update -r with invalid JSON fails and changes nothing" {
 	update_config '.linux.resources.pids = {"limit": 42}'
-	sleeper
+	start_sleeper
 	echo '{"pids": {"limit": ' >"$TEST_DIR/bad.json"
 	runtime update -r "$TEST_DIR/bad.json" "$CID"
 	assert_failure
@@ -387,7 +380,7 @@ sleeper() {
 }
 
 @test "update --l3-cache-schema and --mem-bw-schema give a clear error" {
-	sleeper
+	start_sleeper
 	runtime update --l3-cache-schema 'L3:0=f' "$CID"
 	assert_failure
 	# Names the setting; runc 1.5.3: "Intel RDT/CAT: l3 cache schema is not enabled".
@@ -415,7 +408,7 @@ sleeper() {
 }
 
 @test "update with an invalid value fails" {
-	sleeper
+	start_sleeper
 	runtime update --cpu-shares lots "$CID"
 	assert_failure
 	assert_contains "cpu-shares"
@@ -494,7 +487,7 @@ sleeper() {
 
 @test "delete leaves no cgroup in any controller" {
 	update_config '.linux.resources.memory = {"limit": 67108864} | .linux.resources.pids = {"limit": 50}'
-	sleeper
+	start_sleeper
 	local dirs=() ctrl d
 	for ctrl in $(ls /sys/fs/cgroup); do
 		[ "$ctrl" = unified ] && continue

@@ -3,13 +3,6 @@
 
 load helpers
 
-start_sleeper() {
-	set_args sleep 600
-	run_detached
-	assert_success
-	wait_for_status "$CID" running
-}
-
 @test "exec joins every namespace of the container and its cgroup" {
 	update_config '.linux.namespaces += [{"type": "cgroup"}] | .hostname = "exec-host"'
 	start_sleeper

@@ -6,13 +6,6 @@
 
 load helpers
 
-start_sleeper() {
-	set_args sleep 600
-	run_detached
-	assert_success
-	wait_for_status "$CID" running
-}
-
 @test "exec exits 255 when exec itself fails, and with the program's status otherwise" {
 	start_sleeper
 	runtime exec "$CID" sh -c 'exit 1'

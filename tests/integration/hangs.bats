@@ -18,13 +18,6 @@ assert_no_hang() {
 	esac
 }
 
-start_sleeper() {
-	set_args sleep 600
-	run_detached
-	assert_success
-	wait_for_status "$CID" running
-}
-
 @test "exec --ignore-paused into a paused container does not block resume" {
 	start_sleeper
 	runtime pause "$CID"
@@ -134,6 +127,19 @@ cgroup_mounts() {
 	awk '($9 == "cgroup" || $9 == "cgroup2") && index($5, "/sys/fs/cgroup") == 1 { print $5 }' /proc/self/mountinfo
 }
 
+# create_refused TEXT: a bounded create fails, saying TEXT and naming
+# linux.cgroupsPath, and leaves no state directory.
+create_refused() {
+	local s=0
+	bounded create --bundle "$BUNDLE" "$CID" </dev/null >"$TEST_DIR/create.out" 2>&1 || s=$?
+	output=$(cat "$TEST_DIR/create.out")
+	assert_no_hang create "$s"
+	[ "$s" -ne 0 ] || fail "create succeeded"
+	assert_contains "$1"
+	assert_names_field linux.cgroupsPath
+	[ ! -e "$ROOT/$CID" ] || fail "state dir left behind"
+}
+
 @test "create into a cgroup that already holds processes fails and leaves it alone" {
 	update_config ".linux.cgroupsPath = \"/$CID\""
 	local d
@@ -148,14 +154,7 @@ cgroup_mounts() {
 		fi
 		echo "$sp" >"$d/$CID/cgroup.procs"
 	done
-	local s=0
-	bounded create --bundle "$BUNDLE" "$CID" </dev/null >"$TEST_DIR/create.out" 2>&1 || s=$?
-	output=$(cat "$TEST_DIR/create.out")
-	assert_no_hang create "$s"
-	[ "$s" -ne 0 ] || fail "create into a busy cgroup succeeded"
-	assert_contains "container's cgroup is not empty: 1 process(es) found"
-	assert_names_field linux.cgroupsPath
-	[ ! -e "$ROOT/$CID" ] || fail "state dir left behind"
+	create_refused "container's cgroup is not empty: 1 process(es) found"
 	kill -0 "$sp" || fail "the cgroup's process was killed"
 	kill -9 "$sp"
 	wait "$sp" || true
@@ -175,12 +174,5 @@ cgroup_mounts() {
 		f="/sys/fs/cgroup/$CID/cgroup.freeze"
 		EXTRA_CLEANUP+=("echo 0 >$f")
 	fi
-	local s=0
-	bounded create --bundle "$BUNDLE" "$CID" </dev/null >"$TEST_DIR/create.out" 2>&1 || s=$?
-	output=$(cat "$TEST_DIR/create.out")
-	assert_no_hang create "$s"
-	[ "$s" -ne 0 ] || fail "create into a frozen cgroup succeeded"
-	assert_contains "container's cgroup unexpectedly frozen"
-	assert_names_field linux.cgroupsPath
-	[ ! -e "$ROOT/$CID" ] || fail "state dir left behind"
+	create_refused "container's cgroup unexpectedly frozen"
 }

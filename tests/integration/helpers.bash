@@ -131,6 +131,17 @@ tagged_pids() {
 	done
 }
 
+# assert_no_tagged: within 5 s, no process of this test is left (the
+# kernel reaps SIGKILLed processes asynchronously).
+assert_no_tagged() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		[ -z "$(tagged_pids)" ] && return 0
+		sleep 0.05
+	done
+	fail "processes left: $(tagged_pids)"
+}
+
 kill_tagged() {
 	local pids i
 	for i in 1 2 3 4 5; do
@@ -323,6 +334,14 @@ assert_output() {
 }
 
 # assert_contains TEXT: output contains TEXT (case-insensitive with -i).
+# start_sleeper: the container runs `sleep 600`, detached, and is running.
+start_sleeper() {
+	set_args sleep 600
+	run_detached
+	assert_success
+	wait_for_status "$CID" running
+}
+
 # assert_names_field FIELD: hako's errors name the spec field at fault
 # (its standard: one line naming the field or file). runc words the same
 # failures its own way ("string X is not a valid action for seccomp"), so

@@ -84,8 +84,7 @@ trap_container() {
 	runtime kill --all "$CID" KILL
 	assert_success
 	wait_for_status "$CID" stopped
-	sleep 0.2
-	[ -z "$(tagged_pids)" ] || fail "left: $(tagged_pids)"
+	assert_no_tagged
 }
 
 @test "kill -a (short flag)" {

@@ -11,13 +11,6 @@ load helpers
 apparmor_enabled() { [ "$(cat /sys/module/apparmor/parameters/enabled 2>/dev/null)" = Y ]; }
 selinux_enabled() { [ "$(stat -f -c %t /sys/fs/selinux 2>/dev/null)" = f97cff8c ]; }
 
-start_sleeper() {
-	set_args sleep 600
-	run_detached
-	assert_success
-	wait_for_status "$CID" running
-}
-
 @test "process.apparmorProfile without AppArmor: an error naming the field, nothing left" {
 	apparmor_enabled && skip "AppArmor is enabled on this host"
 	skip_if_runtime runc "runc fails in its init with the kernel's EINVAL (write /proc/self/attr/exec), naming no field"

@@ -43,14 +43,20 @@ tty_output() {
 	tr -d '\r' <"$TEST_DIR/tty.out"
 }
 
-@test "terminal through --console-socket: stdio is the pty" {
-	set_cmd 'tty; [ -t 0 ] && [ -t 1 ] && [ -t 2 ] && echo is-tty; readlink /proc/self/fd/0'
+# run_on_recvtty: create with the console socket of a recvtty, start, and
+# wait for the process to end (its output: tty_output).
+run_on_recvtty() {
 	start_recvtty
 	create_ctr "$CID" --console-socket "$SOCK"
 	assert_success
 	runtime start "$CID"
 	assert_success
 	wait_for_status "$CID" stopped
+}
+
+@test "terminal through --console-socket: stdio is the pty" {
+	set_cmd 'tty; [ -t 0 ] && [ -t 1 ] && [ -t 2 ] && echo is-tty; readlink /proc/self/fd/0'
+	run_on_recvtty
 	run tty_output
 	assert_output "/dev/pts/0
 is-tty
@@ -60,12 +66,7 @@ is-tty
 @test "terminal: consoleSize sets the window size" {
 	update_config '.process.consoleSize = {"height": 31, "width": 107}'
 	set_cmd 'stty size'
-	start_recvtty
-	create_ctr "$CID" --console-socket "$SOCK"
-	assert_success
-	runtime start "$CID"
-	assert_success
-	wait_for_status "$CID" stopped
+	run_on_recvtty
 	run tty_output
 	assert_output "31 107"
 }
@@ -84,12 +85,7 @@ is-tty
 
 @test "terminal: /dev/console is the container's pty" {
 	set_cmd 'stat -c "%F %t" /dev/console; echo to-console > /dev/console'
-	start_recvtty
-	create_ctr "$CID" --console-socket "$SOCK"
-	assert_success
-	runtime start "$CID"
-	assert_success
-	wait_for_status "$CID" stopped
+	run_on_recvtty
 	run tty_output
 	# a pty slave: major 136..143 (0x88..0x8f)
 	assert_match '^character special file 8[89a-f]$'
@@ -190,12 +186,7 @@ bytes() {
 @test "terminal: the pty of a non-root process is owned by its uid" {
 	update_config '.process.user = {"uid": 1000, "gid": 1000}'
 	set_cmd 'stat -c "%u %g %a" $(tty)'
-	start_recvtty
-	create_ctr "$CID" --console-socket "$SOCK"
-	assert_success
-	runtime start "$CID"
-	assert_success
-	wait_for_status "$CID" stopped
+	run_on_recvtty
 	# the group and mode are devpts' gid=5,mode=620 of the default spec
 	run tty_output
 	assert_output "1000 5 620"

@@ -19,17 +19,10 @@ cg() {
 	cat "/sys/fs/cgroup/$1${path%/}/$2"
 }
 
-sleeper() {
-	set_args sleep 1000
-	run_detached
-	assert_success
-	wait_for_status "$CID" running
-}
-
 @test "update --memory -1 lifts the limit, swap included" {
 	[ -e /sys/fs/cgroup/memory/memory.memsw.limit_in_bytes ] || skip "no swap accounting"
 	update_config '.linux.resources.memory = {"limit": 67108864, "swap": 134217728}'
-	sleeper
+	start_sleeper
 	runtime update --memory -1 "$CID"
 	assert_success
 	run cg memory memory.limit_in_bytes
@@ -46,7 +39,7 @@ sleeper() {
 @test "update --cpu-idle leaves the shares alone, also twice" {
 	[ -e /sys/fs/cgroup/cpu/cpu.idle ] || skip "no cpu.idle"
 	update_config '.linux.resources.cpu = {"shares": 512}'
-	sleeper
+	start_sleeper
 	runtime update --cpu-idle 1 "$CID"
 	assert_success
 	runtime update --cpu-idle 1 "$CID"
@@ -60,7 +53,7 @@ sleeper() {
 }
 
 @test "update --cpu-share is runc's spelling" {
-	sleeper
+	start_sleeper
 	runtime update --cpu-share 300 "$CID"
 	assert_success
 	run cg cpu cpu.shares
@@ -68,7 +61,7 @@ sleeper() {
 }
 
 @test "update: cpu shares the kernel clamps are refused with runc's words" {
-	sleeper
+	start_sleeper
 	runtime update --cpu-share 1000000 "$CID"
 	assert_failure
 	assert_contains "the maximum allowed cpu-shares is 262144"
@@ -87,14 +80,14 @@ sleeper() {
 }
 
 @test "update --kernel-memory is a warning, not an error" {
-	sleeper
+	start_sleeper
 	runtime update --kernel-memory 100M "$CID"
 	assert_success
 	assert_contains "Kernel memory settings are ignored"
 }
 
 @test "update: sizes in runc's syntax" {
-	sleeper
+	start_sleeper
 	runtime update --memory "1 g" "$CID"
 	assert_success
 	run cg memory memory.limit_in_bytes
@@ -112,7 +105,7 @@ sleeper() {
 }
 
 @test "update -r ignores the other flags" {
-	sleeper
+	start_sleeper
 	run env "$TAG_VAR=$TAG" "$RUNTIME" --root "$ROOT" update -r - --memory 32M "$CID" <<<'{"memory": {"limit": 83886080}}'
 	assert_success
 	run cg memory memory.limit_in_bytes
@@ -121,7 +114,7 @@ sleeper() {
 
 @test "update -r leaves the device rules alone" {
 	[ -d /sys/fs/cgroup/devices ] || skip "no devices controller"
-	sleeper
+	start_sleeper
 	local before
 	before=$(cg devices devices.list)
 	run env "$TAG_VAR=$TAG" "$RUNTIME" --root "$ROOT" update -r - "$CID" <<<'{"devices": [{"allow": true, "access": "rwm"}]}'
@@ -142,7 +135,7 @@ sleeper() {
 	local mm
 	mm=$(cat "/sys/block/${dev#/dev/}/dev")
 	update_config ".linux.resources.blockIO = {\"weightDevice\": [{\"major\": ${mm%:*}, \"minor\": ${mm#*:}, \"weight\": 500}]}"
-	sleeper
+	start_sleeper
 	run cg blkio blkio.bfq.weight_device
 	assert_contains "$mm 500"
 	run env "$TAG_VAR=$TAG" "$RUNTIME" --root "$ROOT" update -r - "$CID" <<<"{\"blockIO\": {\"weightDevice\": [{\"major\": ${mm%:*}, \"minor\": ${mm#*:}, \"weight\": 200}]}}"
