@@ -120,9 +120,13 @@ assert_cg() {
 	if [ ! -e /sys/fs/cgroup/memory/memory.memsw.limit_in_bytes ]; then
 		update_config 'del(.linux.resources.memory.swap)'
 	fi
-	# tail holds the whole newline-free input in memory
+	# tail holds the whole newline-free input in memory. The pipeline runs
+	# with oom_score_adj 1000: once tail is killed, head's next pipe write can
+	# hit the limit again before tail's pages are reaped, and the kernel must
+	# then pick head, not the container's sh (which would lose hog-rc).
 	set_cmd 'while [ ! -e /go ]; do sleep 0.05; done
-		head -c 209715200 /dev/zero | tail > /dev/null; echo "hog-rc=$?"; sleep 1000'
+		sh -c "echo 1000 >/proc/self/oom_score_adj; head -c 209715200 /dev/zero | tail >/dev/null"
+		echo "hog-rc=$?"; sleep 1000'
 	create_ctr
 	assert_success
 	env "$TAG_VAR=$TAG" "$RUNTIME" --root "$ROOT" events --interval 1s "$CID" >"$TEST_DIR/events.out" 2>&1 &
