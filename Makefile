@@ -22,8 +22,11 @@ deps:
 	@command -v $(GO) >/dev/null || { echo "go not found (install Go 1.24+)"; exit 1; }
 	$(GO) mod download
 
+# Static (libseccomp.a from libseccomp-dev): the init's last stage is this
+# binary exec'd inside the container, where the host's dynamic loader is
+# not; a dynamic build works too, with the init waiting for `start` in Go.
 build:
-	$(GO) build -trimpath -o $(BIN) .
+	$(GO) build -trimpath -tags netgo,osusergo -ldflags '-extldflags=-static' -o $(BIN) .
 
 demo: deps build
 	@hack/demo.sh

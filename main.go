@@ -14,6 +14,7 @@ import (
 	"github.com/hako-runtime/hako/libcontainer"
 	"github.com/hako-runtime/hako/libcontainer/initproc"
 	"github.com/hako-runtime/hako/libcontainer/logs"
+	"github.com/hako-runtime/hako/libcontainer/trace"
 	_ "github.com/hako-runtime/hako/nsenter"
 )
 
@@ -151,6 +152,7 @@ func realMain(args []string) int {
 	if err := checkRootless(g); err != nil {
 		return fail(g, err)
 	}
+	trace.Mark("parsed " + rest[0])
 	if err := v.run(g, rest[1:]); err != nil {
 		var ee *exitError
 		if errors.As(err, &ee) {
@@ -166,6 +168,7 @@ func realMain(args []string) int {
 		}
 		return code
 	}
+	trace.Mark("done")
 	return 0
 }
 

@@ -9,6 +9,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/hako-runtime/hako/libcontainer"
+	"github.com/hako-runtime/hako/libcontainer/trace"
 )
 
 func init() {
@@ -28,6 +29,7 @@ func runRun(g *global, args []string) error {
 		return err
 	}
 	o.ID = pos[0]
+	o.StartNow = true
 	activationOpts(o)
 	if detach {
 		c, err := libcontainer.Create(o)
@@ -171,6 +173,7 @@ func waitInit(pid int, sigs chan os.Signal, tty *ttyProxy) int {
 				break
 			}
 			if wpid == pid {
+				trace.Mark("process exited")
 				if ws.Signaled() {
 					return 128 + int(ws.Signal())
 				}

@@ -18,6 +18,7 @@ import (
 	"github.com/hako-runtime/hako/libcontainer/logs"
 	"github.com/hako-runtime/hako/libcontainer/lsm"
 	rfs "github.com/hako-runtime/hako/libcontainer/rootfs"
+	"github.com/hako-runtime/hako/libcontainer/trace"
 	"github.com/hako-runtime/hako/libcontainer/validate"
 )
 
@@ -37,7 +38,9 @@ type CreateOpts struct {
 	ConsoleConn *os.File
 	// Foreground keeps the init as this process's child (for `run`).
 	Foreground bool
-	Log        *logs.Logger
+	// StartNow says `start` follows at once (`run`, detached or not).
+	StartNow bool
+	Log      *logs.Logger
 	// Spec, when set, is the already parsed config.json of Bundle (run
 	// reads it once to learn about the terminal).
 	Spec *specs.Spec
@@ -121,6 +124,7 @@ func Create(o *CreateOpts) (c *Container, err error) {
 	if err := checkNamespacePaths(spec); err != nil {
 		return nil, err
 	}
+	trace.Mark("spec validated")
 	rootfs := spec.Root.Path
 	if !filepath.IsAbs(rootfs) {
 		// Relative to the bundle as the kernel names it (runc chdirs
@@ -176,6 +180,7 @@ func Create(o *CreateOpts) (c *Container, err error) {
 		os.RemoveAll(dir)
 		return nil, fmt.Errorf("lock container %s: %w", o.ID, err)
 	}
+	trace.Mark("state dir locked")
 	nc := &Container{ID: o.ID, dir: dir, lock: lock, Status: Creating, HookDir: bundle}
 	c = nc
 	c.st = persisted{
@@ -232,6 +237,7 @@ func Create(o *CreateOpts) (c *Container, err error) {
 		}
 	}
 	c.Status = Created
+	trace.Mark("created")
 	if o.Log != nil {
 		o.Log.Debugf("container %s created: init pid %d", o.ID, c.st.InitPid)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/hako-runtime/hako/libcontainer/caps"
 	"github.com/hako-runtime/hako/libcontainer/logs"
 	"github.com/hako-runtime/hako/libcontainer/lsm"
+	"github.com/hako-runtime/hako/libcontainer/trace"
 	"github.com/hako-runtime/hako/libcontainer/validate"
 )
 
@@ -88,6 +89,7 @@ func (c *Container) Exec(o *ExecOpts) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	trace.Mark("namespaces opened")
 	defer func() {
 		for _, f := range nsFiles {
 			f.Close()

@@ -12,6 +12,7 @@ import (
 	"github.com/hako-runtime/hako/libcontainer/hooks"
 	"github.com/hako-runtime/hako/libcontainer/logs"
 	"github.com/hako-runtime/hako/libcontainer/rootfs"
+	"github.com/hako-runtime/hako/libcontainer/trace"
 )
 
 // Start releases the init from the exec fifo and runs poststart hooks.
@@ -40,6 +41,7 @@ func (c *Container) Start(log *logs.Logger) error {
 	if err := os.Remove(p); err != nil {
 		return fmt.Errorf("remove exec fifo: %w", err)
 	}
+	trace.Mark("init released")
 	c.Status = Running
 	log.Debugf("container %s started", c.ID)
 	if h := c.st.Config.Hooks; h != nil && len(h.Poststart) > 0 {
@@ -164,9 +166,11 @@ func (c *Container) Delete(force bool, log *logs.Logger) error {
 			return err
 		}
 	}
+	trace.Mark("init gone")
 	if err := c.destroyCgroup(); err != nil {
 		return err
 	}
+	trace.Mark("cgroup removed")
 	if c.st.HostRootMount != 0 {
 		if err := rootfs.UnmountHostRoot(c.st.Rootfs, c.st.HostRootMount); err != nil {
 			return err
@@ -177,6 +181,7 @@ func (c *Container) Delete(force bool, log *logs.Logger) error {
 	if err := os.RemoveAll(c.dir); err != nil {
 		return fmt.Errorf("remove state dir: %w", err)
 	}
+	trace.Mark("state dir removed")
 	// As in runc, poststop hooks run once the container is gone, and
 	// without its lock: they are the engine's and may take their time.
 	c.Unlock()

@@ -1,6 +1,7 @@
 package libcontainer
 
 import (
+	"debug/elf"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,6 +20,7 @@ import (
 	"github.com/hako-runtime/hako/libcontainer/initproc"
 	"github.com/hako-runtime/hako/libcontainer/lsm"
 	"github.com/hako-runtime/hako/libcontainer/rootfs"
+	"github.com/hako-runtime/hako/libcontainer/trace"
 	"github.com/hako-runtime/hako/libcontainer/validate"
 	"github.com/hako-runtime/hako/seccomp"
 )
@@ -89,6 +91,7 @@ func (sp *spawner) run() error {
 			return err
 		}
 		sp.seccomp = prog
+		trace.Mark("seccomp compiled")
 	}
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
@@ -175,6 +178,13 @@ func (sp *spawner) run() error {
 		return err
 	}
 	defer exe.Close()
+	// The init of a container that `start` releases later waits in the
+	// C stage of the same sealed binary, not in Go (see waitsInC).
+	exeFD := -1
+	if fifo != nil && sp.waitsInC() {
+		exeFD = 3 + len(extra)
+		extra = append(extra, exe.file)
+	}
 	stdio := []*os.File{os.Stdin, os.Stdout, os.Stderr}
 	if len(sp.o.Stdio) == 3 {
 		stdio = sp.o.Stdio
@@ -191,9 +201,11 @@ func (sp *spawner) run() error {
 	// Started inside its cgroup, or moved there before nsenter runs (it
 	// waits for the bootstrap): the init and a new cgroup namespace start
 	// inside it either way (cgroup.go).
+	trace.Mark("init spawning")
 	if err := sp.startInCgroup(); err != nil {
 		return err
 	}
+	trace.Mark("init started in its cgroup")
 	child.Close()
 	if err := setAffinity(sp.cmd.Process.Pid, sp.spec.Process, sp.execPid != 0); err != nil {
 		// A reset that fails leaves the caller's affinity: runc only
@@ -216,6 +228,7 @@ func (sp *spawner) run() error {
 		if err != nil {
 			return sp.initError(err)
 		}
+		trace.Mark("init says " + msg.Type)
 		switch msg.Type {
 		case initproc.MsgError:
 			return sp.initError(errors.New(msg.Msg))
@@ -272,7 +285,7 @@ func (sp *spawner) run() error {
 			cfg := &initproc.Config{
 				ID: sp.c.ID, Spec: sp.spec, Rootfs: sp.c.st.Rootfs, Bundle: sp.c.st.Bundle, Pid: msg.Pid,
 				NoPivot: sp.o.NoPivot, NoNewKeyring: sp.o.NoNewKeyring, PreserveFDs: sp.o.PreserveFDs,
-				FifoFD: fifoFD, ConsoleFD: consoleFD, ConsoleRelay: sp.o.ConsoleConn != nil, Exec: sp.execPid != 0, MountNS: validate.HasNamespace(sp.spec, specs.MountNamespace), UserNS: validate.HasNamespace(sp.spec, specs.UserNamespace),
+				FifoFD: fifoFD, ExeFD: exeFD, ConsoleFD: consoleFD, ConsoleRelay: sp.o.ConsoleConn != nil, Exec: sp.execPid != 0, MountNS: validate.HasNamespace(sp.spec, specs.MountNamespace), UserNS: validate.HasNamespace(sp.spec, specs.UserNamespace),
 				Seccomp: sp.seccomp,
 				LSM:     lsm.Detect(),
 			}
@@ -307,6 +320,39 @@ func (sp *spawner) run() error {
 			return fmt.Errorf("unexpected message %q from init", msg.Type)
 		}
 	}
+}
+
+// staticSelf says whether the running hako is statically linked (`make
+// build`): only then can it be exec'd inside the container's mount
+// namespace, where the host's dynamic loader and libraries are not.
+func staticSelf() bool {
+	f, err := elf.Open("/proc/self/exe")
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_INTERP {
+			return false
+		}
+	}
+	return true
+}
+
+// waitsInC says whether the init waits for `start` in the C stage of
+// hako (nsenter's hako_wait: about 1.5 MB resident, where a Go runtime
+// holds 8 MB) rather than in Go. Not for `run`, which starts the container
+// at once and would only pay one more execve; not when startContainer
+// hooks must run after the wait (they are run by the Go init); not when an
+// LSM exec label is set, since it would take effect at the execve of the
+// waiting stage (confining hako rather than the process, and an AppArmor
+// profile would revoke the inherited exec fifo).
+func (sp *spawner) waitsInC() bool {
+	p := sp.spec.Process
+	if sp.o.StartNow || p.ApparmorProfile != "" || p.SelinuxLabel != "" || !staticSelf() {
+		return false
+	}
+	return sp.spec.Hooks == nil || len(sp.spec.Hooks.StartContainer) == 0
 }
 
 func (sp *spawner) joinCgroup(pid int) error {

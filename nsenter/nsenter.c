@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -84,14 +86,91 @@ struct join {
 	char *path;
 };
 
-void hako_nsenter(void)
+// The RLIMIT_NOFILE this process started with, before the Go runtime
+// raises its soft limit; the init restores it for the container's process
+// when it does not exec through Go's syscall.Exec (which would).
+struct rlimit hako_nofile_at_start;
+int hako_nofile_known;
+
+// hako_wait_signal mirrors what the Go runtime does with a signal it has
+// no use for: the default action, and exit status 2 where the kernel will
+// not deliver it (the init of a pid namespace ignores its own signals that
+// have no handler, as it would `hako kill TERM` from the host).
+static void hako_wait_signal(int sig)
 {
+	sigset_t set;
+	signal(sig, SIG_DFL);
+	sigemptyset(&set);
+	sigaddset(&set, sig);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+	raise(sig);
+	_exit(2);
+}
+
+// hako_wait is the container's first process between create and start,
+// when the Go init has finished every step and only the start barrier and
+// the execve are left. It is exec'd from the sealed hako binary (so its
+// /proc/<pid>/exe is that binary, never the host file) as
+//
+//	hako-init <exec fifo fd> <path> <argv...>
+//
+// with the process's final environment, credentials, capabilities and
+// seccomp filter; the Go runtime never starts, so the waiting process
+// holds a few pages of libc instead of a Go heap and its threads.
+static void hako_wait(int argc, char **argv, char **envp)
+{
+	struct stat st;
+	int fd = atoi(argv[1]);
+	// dumpable again after the execve that started this image, until here
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	prctl(PR_SET_NAME, "hako:init", 0, 0, 0);
+	if (fd < 3 || fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode)) {
+		dprintf(2, "hako init: wait for start: fd %s is not the exec fifo\n", argv[1]);
+		_exit(1);
+	}
+	for (int sig = 1; sig < NSIG; sig++) {
+		switch (sig) {
+		case SIGKILL: case SIGSTOP: case SIGCHLD: case SIGCONT:
+		case SIGURG: case SIGWINCH: case SIGTSTP: case SIGTTIN: case SIGTTOU:
+			continue;
+		}
+		struct sigaction sa = { .sa_handler = hako_wait_signal };
+		struct sigaction old;
+		// a signal the init was told to ignore stays ignored
+		if (sigaction(sig, NULL, &old) == 0 && old.sa_handler == SIG_IGN)
+			continue;
+		sigaction(sig, &sa, NULL);
+	}
+	for (;;) {
+		char c;
+		ssize_t n = read(fd, &c, 1);
+		if (n == 1)
+			break;
+		if (n < 0 && errno == EINTR)
+			continue;
+		dprintf(2, "hako init: wait for start: %s\n", n == 0 ? "end of file" : strerror(errno));
+		_exit(1);
+	}
+	close(fd);
+	(void)argc;
+	// handlers are reset to SIG_DFL by the execve itself
+	execve(argv[2], argv + 3, envp);
+	dprintf(2, "hako init: exec \"%s\": %s\n", argv[3], strerror(errno));
+	_exit(127);
+}
+
+void hako_nsenter(int argc, char **argv, char **envp)
+{
+	if (argc >= 4 && argv != NULL && strcmp(argv[0], "hako-init") == 0 && getenv("_HAKO_SYNCFD") == NULL)
+		hako_wait(argc, argv, envp);
 	const char *env = getenv("_HAKO_SYNCFD");
 	if (env == NULL)
 		return;
 	sync_fd = atoi(env);
 	if (sync_fd < 3)
 		return;
+	if (getrlimit(RLIMIT_NOFILE, &hako_nofile_at_start) == 0)
+		hako_nofile_known = 1;
 	// Non-dumpable for as long as this process is hako: /proc/<pid>/exe,
 	// fd/, mem and environ of a non-dumpable process need CAP_SYS_PTRACE,
 	// so the container it enters cannot reach hako's memory, fds or binary

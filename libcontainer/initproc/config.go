@@ -20,6 +20,11 @@ type Config struct {
 	NoNewKeyring bool        `json:"no_new_keyring,omitempty"`
 	PreserveFDs  int         `json:"preserve_fds,omitempty"`
 	FifoFD       int         `json:"fifo_fd"` // -1 for exec
+	// ExeFD is the sealed hako binary (see libcontainer/exeguard_linux.go)
+	// when the init is to wait for `start` in its C stage: once every step
+	// is done, the init execs it as "hako-init <fifo fd> <path> <argv...>"
+	// (nsenter/nsenter.c, hako_wait). -1: the init waits in Go.
+	ExeFD int `json:"exe_fd"`
 	// Exec is a process joining a running container: no rootfs work, no
 	// start barrier.
 	Exec      bool `json:"exec,omitempty"`

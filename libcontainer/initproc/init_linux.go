@@ -7,6 +7,7 @@ import (
 	"os"
 	"strconv"
 	"syscall"
+	"unsafe"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -16,6 +17,7 @@ import (
 	"github.com/hako-runtime/hako/libcontainer/lsm"
 	"github.com/hako-runtime/hako/libcontainer/rootfs"
 	"github.com/hako-runtime/hako/libcontainer/validate"
+	"github.com/hako-runtime/hako/nsenter"
 	"github.com/hako-runtime/hako/seccomp"
 )
 
@@ -49,6 +51,11 @@ func Run() {
 		os.Exit(1)
 	}
 	sock.Close()
+	if cfg.ExeFD >= 0 && p.fifo != nil {
+		err = p.execWaiter(cfg.ExeFD)
+		fmt.Fprintf(os.Stderr, "hako init: %v\n", err)
+		os.Exit(127)
+	}
 	if err := p.wait(&cfg); err != nil {
 		fmt.Fprintf(os.Stderr, "hako init: %v\n", err)
 		os.Exit(1)
@@ -376,6 +383,49 @@ func (p *prepared) wait(cfg *Config) error {
 		}
 	}
 	return nil
+}
+
+// execWaiter replaces the Go init by the C stage of the sealed binary
+// (exeFD), which waits on the exec fifo and then execs the process: what
+// waits between create and start is then a few pages, not a Go runtime.
+// Every step is done by now; the execve of the process itself follows the
+// same rules whether the waiting stage is Go or C (capabilities, no_new_privs
+// and the seccomp filter carry over the intermediate execve unchanged).
+// Returns only on failure.
+func (p *prepared) execWaiter(exeFD int) error {
+	restoreNofile(p.spec.Process)
+	fifo := int(p.fifo.Fd())
+	if _, err := unix.FcntlInt(uintptr(fifo), unix.F_SETFD, 0); err != nil {
+		return fmt.Errorf("exec fifo: %w", err)
+	}
+	argv := append([]string{"hako-init", strconv.Itoa(fifo), p.path}, p.args...)
+	argvp, err := syscall.SlicePtrFromStrings(argv)
+	if err != nil {
+		return fmt.Errorf("process.args: %w", err)
+	}
+	envp, err := syscall.SlicePtrFromStrings(p.env)
+	if err != nil {
+		return fmt.Errorf("process.env: %w", err)
+	}
+	empty := []byte{0}
+	// execveat, not execve: the sealed binary has no path in the container.
+	_, _, errno := syscall.RawSyscall6(unix.SYS_EXECVEAT, uintptr(exeFD), uintptr(unsafe.Pointer(&empty[0])),
+		uintptr(unsafe.Pointer(&argvp[0])), uintptr(unsafe.Pointer(&envp[0])), unix.AT_EMPTY_PATH, 0)
+	return fmt.Errorf("exec the start waiter: %w", errno)
+}
+
+// restoreNofile gives back the RLIMIT_NOFILE the init started with (the Go
+// runtime raised its soft limit, and only syscall.Exec would undo that),
+// unless process.rlimits sets it: then the host has set it by pid.
+func restoreNofile(p *specs.Process) {
+	for _, r := range p.Rlimits {
+		if r.Type == "RLIMIT_NOFILE" {
+			return
+		}
+	}
+	if cur, max, ok := nsenter.NofileAtStart(); ok {
+		_ = unix.Setrlimit(unix.RLIMIT_NOFILE, &unix.Rlimit{Cur: cur, Max: max})
+	}
 }
 
 func (p *prepared) exec() error {
