@@ -185,6 +185,11 @@ func (sp *spawner) run() error {
 		exeFD = 3 + len(extra)
 		extra = append(extra, exe.file)
 	}
+	env := []string{"_HAKO_SYNCFD=" + strconv.Itoa(3+n)}
+	if tf := trace.File(); tf != nil {
+		env = append(env, "_HAKO_TRACEFD="+strconv.Itoa(3+len(extra)))
+		extra = append(extra, tf)
+	}
 	stdio := []*os.File{os.Stdin, os.Stdout, os.Stderr}
 	if len(sp.o.Stdio) == 3 {
 		stdio = sp.o.Stdio
@@ -192,7 +197,7 @@ func (sp *spawner) run() error {
 	sp.cmd = &exec.Cmd{
 		Path:       exe.Path,
 		Args:       []string{"hako", "init"},
-		Env:        []string{"_HAKO_SYNCFD=" + strconv.Itoa(3+n)},
+		Env:        env,
 		Stdin:      stdio[0],
 		Stdout:     stdio[1],
 		Stderr:     stdio[2],

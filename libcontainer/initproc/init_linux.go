@@ -16,6 +16,7 @@ import (
 	"github.com/hako-runtime/hako/libcontainer/hooks"
 	"github.com/hako-runtime/hako/libcontainer/lsm"
 	"github.com/hako-runtime/hako/libcontainer/rootfs"
+	"github.com/hako-runtime/hako/libcontainer/trace"
 	"github.com/hako-runtime/hako/libcontainer/validate"
 	"github.com/hako-runtime/hako/nsenter"
 	"github.com/hako-runtime/hako/seccomp"
@@ -42,11 +43,13 @@ func Run() {
 		os.Exit(1)
 	}
 	syncSock = sock
+	trace.Mark("config received")
 	p, err := setup(&cfg, dec, enc)
 	if err != nil {
 		_ = enc.Encode(Msg{Type: MsgError, Msg: err.Error()})
 		os.Exit(1)
 	}
+	trace.Mark("ready")
 	if err := enc.Encode(Msg{Type: MsgReady}); err != nil {
 		os.Exit(1)
 	}
@@ -92,6 +95,7 @@ func setup(cfg *Config, dec *json.Decoder, enc *json.Encoder) (*prepared, error)
 		if pending, err = prepareRootfs(cfg, enc); err != nil {
 			return nil, err
 		}
+		trace.Mark("mounts made")
 	}
 	if !cfg.Exec {
 		// The host applies linux.resources now that the mounts (device
@@ -122,6 +126,7 @@ func setup(cfg *Config, dec *json.Decoder, enc *json.Encoder) (*prepared, error)
 		if err != nil {
 			return nil, err
 		}
+		trace.Mark("root changed")
 	}
 	if !cfg.Exec {
 		// Made as root and before the root goes read-only; after
@@ -141,6 +146,7 @@ func setup(cfg *Config, dec *json.Decoder, enc *json.Encoder) (*prepared, error)
 			return nil, err
 		}
 	}
+	trace.Mark("container set up")
 	if err := applyKernelPolicy(s.Linux); err != nil {
 		return nil, err
 	}
@@ -197,9 +203,11 @@ func setup(cfg *Config, dec *json.Decoder, enc *json.Encoder) (*prepared, error)
 		return nil
 	}
 	warn := func(w string) { _ = enc.Encode(Msg{Type: MsgWarn, Msg: w}) }
+	trace.Mark("limits set by host")
 	if err := switchUser(proc, u, sets, enterCwd, warn); err != nil {
 		return nil, err
 	}
+	trace.Mark("user and capabilities")
 	// A uid change set dumpable to fs.suid_dumpable; the init stays
 	// non-dumpable (see nsenter) until its execve, whatever that says.
 	if err := unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0); err != nil {
