@@ -8,13 +8,15 @@
 #   5. N containers created and started with 1, 2 and 8 workers (rate)
 #   6. state, kill and delete of one container with 1, 100 and 500 existing,
 #      and list of all of them (state/kill/delete should stay flat)
+#   7. hako's phases in run and exec (HAKO_TRACE), median per phase
 #
 # Prints a table per benchmark (median and p95 in ms, hako/peer ratios) and
 # writes $BENCH_OUT/result.json and, with gnuplot, $BENCH_OUT/ratios.png
 # (docs/performance.md shows the latest). The figures are noisy in absolute
 # terms on a shared machine; the ratios of one run are what count.
 #
-# Environment: BENCH_RUNS (hyperfine runs per command, 40), BENCH_PARALLEL
+# Environment: BENCH_RUNS (hyperfine runs per command, 40), BENCH_TRACE_RUNS
+# (runs traced for 7., 20), BENCH_PARALLEL
 # (containers for 5., 100), BENCH_SCALE (existing containers for 6.,
 # "1 100 500"), BENCH_OUT (.cache/bench), RUNC (runc binary: runc 1.5.3 from
 # .cache/ref when built there, else the one on PATH).
@@ -23,6 +25,7 @@ cd "$(dirname "$0")/.."
 repo=$PWD
 runs=${BENCH_RUNS:-40}
 par_n=${BENCH_PARALLEL:-100}
+trace_runs=${BENCH_TRACE_RUNS:-20}
 scales=${BENCH_SCALE:-"1 100 500"}
 out=${BENCH_OUT:-$repo/.cache/bench}
 mkdir -p "$out"
@@ -159,14 +162,35 @@ for r in "${names[@]}"; do
 	for id in $(ls "$R"); do rt $r delete -f "$id" >/dev/null 2>&1 || true; done
 done
 
+# Where hako's time goes: HAKO_TRACE lines (libcontainer/trace) of run and
+# exec, median per phase. "d" is the time since the previous line of the
+# same process; the init's lines are its own (from its exec).
+echo "== phases of hako run and exec (HAKO_TRACE, median of $trace_runs)"
+for i in $(seq "$trace_runs"); do
+	HAKO_TRACE="$work/trace-run.txt" rt hako run -b "$work/bundle" "tr-$i" >/dev/null 2>&1 || true
+done
+rt hako run -d -b "$work/sleeper" tr-exec </dev/null >/dev/null 2>&1
+for i in $(seq "$trace_runs"); do
+	HAKO_TRACE="$work/trace-exec.txt" rt hako exec tr-exec /bin/true >/dev/null 2>&1 || true
+done
+rt hako delete -f tr-exec >/dev/null 2>&1 || true
+for v in run exec; do
+	# "hako-trace pid= at= t= d=MS PHASE..." -> {verb, phase, d}, in order
+	awk -v v="$v" '$1 == "hako-trace" { ph = $6; for (i = 7; i <= NF; i++) ph = ph " " $i; sub(/^d=/, "", $5); printf "{\"verb\":\"%s\",\"phase\":\"%s\",\"d\":%s}\n", v, ph, $5 }' "$work/trace-$v.txt"
+done | jq -s -c 'group_by(.verb) | map({(.[0].verb): (
+	(to_entries | map(.value + {i: .key})) as $all
+	| [$all | group_by(.phase)[] | {phase: .[0].phase, first: (map(.i) | min), d: (map(.d) | sort | .[length / 2 | floor])}]
+	| sort_by(.first) | map({phase, median_ms: .d}))}) | add' >"$work/phases.json"
+jq -r 'to_entries[] | .key as $v | .value[] | "  \($v)\t\(.median_ms)\t\(.phase)"' "$work/phases.json" | column -t -s $'\t'
+
 # hako's own costs that no peer has an equivalent of.
 echo "== seccomp, Docker-like default profile per create: $(go test -run '^$' -bench 'Compile' -benchtime 20x ./seccomp/ | awk '/^BenchmarkCompile/ {n = $1; sub(/^BenchmarkCompile/, "", n); sub(/-[0-9]+$/, "", n); if (n == "") n = "compile"; else if (n == "Cached") n = "cache hit"; else n = "cache miss"; printf "%s %.2f ms  ", n, $3 / 1e6}')"
 echo "== binary protection per create/exec: $(go test -run '^$' -bench SealedExe -benchtime 200x ./libcontainer/ | awk '/^BenchmarkSealedExe/ {n = $1; sub(/^BenchmarkSealedExe/, "", n); sub(/-[0-9]+$/, "", n); printf "%s %.2f ms  ", tolower(n), $3 / 1e6}')"
 
 # Tables and ratios: lower is better for times and memory, higher for rates.
-jq -s '{host: {cores: '"$(nproc)"', kernel: "'"$(uname -r)"'", date: "'"$(date -u +%FT%TZ)"'"},
+jq -s --slurpfile phases "$work/phases.json" '{host: {cores: '"$(nproc)"', kernel: "'"$(uname -r)"'", date: "'"$(date -u +%FT%TZ)"'"},
 	runtimes: '"$(for r in "${names[@]}"; do echo "{\"$r\": \"$("$(rtbin $r)" --version 2>/dev/null | head -1)\"}"; done | jq -s add)"',
-	results: .,
+	results: ., phases: $phases[0],
 	ratios: (group_by(.bench) | map(
 		(map({(.runtime): .median}) | add) as $m
 		| {bench: .[0].bench, unit: .[0].unit}

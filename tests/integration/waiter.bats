@@ -45,7 +45,7 @@ $(ls "/proc/$pid/fd" | sed -n 4p)"
 	wait_for_status "$CID" stopped
 	run ctr_output
 	assert_contains "args=zero|x y"
-	assert_contains "uid=1000 gid=1000 groups=1000,1001"
+	assert_match 'uid=1000(\(hako\))? gid=1000(\(hako\))? groups=1000(\(hako\))?,1001' 
 	assert_contains "CapEff:	0000000000000020"
 	assert_contains "CapAmb:	0000000000000020"
 	assert_contains "NoNewPrivs:	1"
