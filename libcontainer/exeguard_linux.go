@@ -42,7 +42,9 @@ import (
 //  2. A sealed memfd copy of /proc/self/exe (F_SEAL_WRITE, SHRINK, GROW,
 //     SEAL), when the overlay cannot be made: kernel without the new
 //     mount API or overlayfs, the binary's directory overlapping the
-//     state root, or the binary replaced on disk since hako started.
+//     state root on a kernel older than 6.15 (newer ones take a detached
+//     tmpfs as the empty layer), or the binary replaced on disk since
+//     hako started.
 //     Cost: a copy of the binary per create or exec, held until the
 //     init execs.
 //
@@ -73,6 +75,11 @@ func (e *initExe) Close() error {
 func sealedExe(root string) (*initExe, error) {
 	f, oerr := overlayExe(filepath.Join(root, cacheDir, "exe-lower"))
 	if oerr != nil {
+		// The binary's directory overlaps the state root's empty layer
+		// (or the kernel refuses it): a detached tmpfs overlaps nothing.
+		f, oerr = overlayExe("")
+	}
+	if oerr != nil {
 		var merr error
 		f, merr = memfdExe()
 		if merr != nil {
@@ -84,7 +91,9 @@ func sealedExe(root string) (*initExe, error) {
 
 // overlayExe opens the running binary through a detached lower-only
 // overlayfs. empty is an empty directory made for the second layer
-// (overlayfs wants two lower layers when there is no upper one).
+// (overlayfs wants two lower layers when there is no upper one); "" uses
+// the root of a new detached tmpfs instead, which cannot overlap the
+// binary's directory (kernels before 6.15 refuse a detached layer).
 func overlayExe(empty string) (*os.File, error) {
 	self, err := os.Readlink("/proc/self/exe")
 	if err != nil {
@@ -102,7 +111,14 @@ func overlayExe(empty string) (*os.File, error) {
 	if running.Dev != named.Dev || running.Ino != named.Ino {
 		return nil, fmt.Errorf("%s is no longer the running binary", self)
 	}
-	if err := os.MkdirAll(empty, 0o700); err != nil {
+	if empty == "" {
+		mnt, err := emptyTmpfs()
+		if err != nil {
+			return nil, err
+		}
+		defer unix.Close(mnt)
+		empty = fmt.Sprintf("/proc/self/fd/%d", mnt)
+	} else if err := os.MkdirAll(empty, 0o700); err != nil {
 		return nil, err
 	}
 	ctx, err := unix.Fsopen("overlay", unix.FSOPEN_CLOEXEC)
@@ -139,6 +155,23 @@ func overlayExe(empty string) (*os.File, error) {
 		return nil, fmt.Errorf("%s in the overlay is not the running binary", filepath.Base(self))
 	}
 	return f, nil
+}
+
+// emptyTmpfs returns the root of a new, detached, read-only tmpfs.
+func emptyTmpfs() (int, error) {
+	ctx, err := unix.Fsopen("tmpfs", unix.FSOPEN_CLOEXEC)
+	if err != nil {
+		return -1, fmt.Errorf("fsopen tmpfs: %w", err)
+	}
+	defer unix.Close(ctx)
+	if err := unix.FsconfigCreate(ctx); err != nil {
+		return -1, fmt.Errorf("create tmpfs: %w", err)
+	}
+	mnt, err := unix.Fsmount(ctx, unix.FSMOUNT_CLOEXEC, unix.MOUNT_ATTR_RDONLY|unix.MOUNT_ATTR_NODEV|unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_NOEXEC)
+	if err != nil {
+		return -1, fmt.Errorf("fsmount tmpfs: %w", err)
+	}
+	return mnt, nil
 }
 
 // memfdExe copies the running binary into a sealed memfd and returns it

@@ -90,8 +90,9 @@ func TestSealedExeMemfd(t *testing.T) {
 }
 
 // An overlay is refused when the empty layer overlaps the binary's
-// directory; the memfd copy then takes over instead of an error.
-func TestSealedExeFallsBackToMemfd(t *testing.T) {
+// directory; a detached tmpfs then takes its place (Linux 6.15+), or the
+// memfd copy, instead of an error.
+func TestSealedExeOverlappingRoot(t *testing.T) {
 	needRoot(t)
 	self, err := os.Readlink("/proc/self/exe")
 	if err != nil {
@@ -113,7 +114,12 @@ func TestSealedExeFallsBackToMemfd(t *testing.T) {
 		t.Fatal(err)
 	}
 	if fs.Type == unix.OVERLAYFS_SUPER_MAGIC {
-		t.Fatal("overlay with overlapping layers was accepted")
+		if _, err := overlayExe(filepath.Join(root, cacheDir, "exe-lower")); err == nil {
+			t.Fatal("overlay with overlapping layers was accepted")
+		}
+		t.Log("overlay over a detached tmpfs")
+	} else if _, err := overlayExe(""); err == nil {
+		t.Fatal("fell back to a memfd although a detached tmpfs layer works")
 	}
 	checkSealed(t, e.file, e.Path)
 }
