@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	sd "github.com/coreos/go-systemd/v22/dbus"
 	"github.com/godbus/dbus/v5"
@@ -245,7 +246,9 @@ func unifiedProperties(u map[string]string) ([]sd.Property, error) {
 
 const annotationPrefix = "org.systemd.property."
 
-var propName = regexp.MustCompile(`^[A-Z][A-Za-z0-9]*$`)
+// propName is ^[A-Z][A-Za-z0-9]*$, compiled when first needed rather
+// than at every hako start.
+var propName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Z][A-Za-z0-9]*$`) })
 
 // AnnotationProperties turns "org.systemd.property.<Name>" annotations
 // into properties. The value is in D-Bus variant text form ("true",
@@ -258,7 +261,7 @@ func AnnotationProperties(annotations map[string]string) ([]sd.Property, error) 
 		if !ok {
 			continue
 		}
-		if !propName.MatchString(name) {
+		if !propName().MatchString(name) {
 			return nil, fmt.Errorf("annotation %s: invalid property name", k)
 		}
 		v, err := dbus.ParseVariant(annotations[k], dbus.Signature{})

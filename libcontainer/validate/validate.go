@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -17,10 +16,23 @@ import (
 	"github.com/hako-runtime/hako/libcontainer/rootfs"
 )
 
-var idRe = regexp.MustCompile(`^[\w+\-.]+$`)
-
 // MaxIDLen keeps the state directory name a valid path component.
 const MaxIDLen = 255
+
+// idChars is runc's ^[\w+\-.]+$ (ASCII letters, digits, _ + - .), without
+// compiling a regexp at every hako start.
+func idChars(id string) bool {
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		case c == '_' || c == '+' || c == '-' || c == '.':
+		default:
+			return false
+		}
+	}
+	return true
+}
 
 // ID applies runc's container ID rules.
 func ID(id string) error {
@@ -29,7 +41,7 @@ func ID(id string) error {
 		return errors.New("container id cannot be empty")
 	case len(id) > MaxIDLen:
 		return fmt.Errorf("invalid container id: longer than %d characters", MaxIDLen)
-	case id == "." || id == ".." || !idRe.MatchString(id):
+	case id == "." || id == ".." || !idChars(id):
 		return fmt.Errorf("invalid container id format: %s", id)
 	}
 	return nil
