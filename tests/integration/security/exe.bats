@@ -125,24 +125,30 @@ assert_binary_intact() {
 }
 
 # In a user namespace the init's setresuid already makes it non-dumpable
-# (fs.suid_dumpable 0), so this holds even without nsenter's prctl; the
-# next test is the one that needs it. This one checks the other half: the
-# container's program is dumpable again after execve.
+# (fs.suid_dumpable 0), and hako's C waiting stage sets it again after its
+# own execve; the next test is the one that needs nsenter's prctl. This one
+# also checks the other half: the container's program is dumpable again
+# after execve.
 @test "in a user namespace the init is not dumpable until execve, then is" {
 	update_config '.linux.namespaces += [{"type": "user"}]
 		| .linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
-		| .linux.gidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]'
+		| .linux.gidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+		| .process.capabilities = {bounding: [], effective: [], permitted: [], inheritable: [], ambient: []}'
 	chown -R 100000:100000 "$BUNDLE/rootfs"
 	set_args sleep 600
 	create_ctr
 	assert_success
 	local pid
 	pid=$(container_pid "$CID")
-	# The files of /proc/<pid> of a non-dumpable process belong to root of
-	# the user namespace its memory was made in (the host's); of a
-	# dumpable one, to the process's euid (100000 on the host). The
-	# directory itself always shows the euid.
-	[ "$(stat -c %u /proc/$pid/environ)" = 0 ] || fail "created init is dumpable: /proc/$pid/environ owned by $(stat -c %u /proc/$pid/environ)"
+	# A process of the container with the init's uid and no capability
+	# may read the environ of a dumpable process of that uid, never of a
+	# non-dumpable one. (Neither the owner of the init's /proc files nor a
+	# host process tells: the files belong to root of the user namespace
+	# the memory was made in, the container's once hako's C stage waits for
+	# start, and a reader in another user namespace needs CAP_SYS_PTRACE
+	# in the container's either way.)
+	runtime exec "$CID" cat /proc/1/environ
+	[ "$status" -ne 0 ] || fail "created init is dumpable: the container read its environ: $output"
 	runtime start "$CID"
 	assert_success
 	wait_for_status "$CID" running
@@ -151,7 +157,8 @@ assert_binary_intact() {
 		[ "$(cat /proc/$pid/comm)" = sleep ] && break
 		sleep 0.05
 	done
-	[ "$(stat -c %u /proc/$pid/environ)" = 100000 ] || fail "container process after execve: /proc/$pid/environ owned by $(stat -c %u /proc/$pid/environ)"
+	runtime exec "$CID" cat /proc/1/environ
+	[ "$status" -eq 0 ] || fail "container process after execve is not dumpable: $output"
 }
 
 @test "without CAP_SYS_PTRACE the container cannot even open the init's exe" {
