@@ -3,9 +3,11 @@ package cgroups
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 )
 
 // Mode is the cgroup layout of a host.
@@ -24,14 +26,29 @@ func (m Mode) String() string {
 	return [...]string{"unavailable", "legacy", "hybrid", "unified"}[m]
 }
 
+// hostLayout is the layout under DefaultRoot, read once per process: the
+// host's cgroup mounts do not change under a hako command, and `list`
+// asks for every container (two stats per hierarchy and a readdir each).
+var hostLayout = sync.OnceValues(func() (Mode, map[string]string) {
+	return detectMode(DefaultRoot), readV1Mounts(DefaultRoot)
+})
+
 // DetectMode tells the layout under root from its files: a v2 mount has
 // cgroup.controllers at its top, a v1 hierarchy has cgroup.procs but no
-// cgroup.controllers.
+// cgroup.controllers. DefaultRoot is read once per process.
 func DetectMode(root string) Mode {
+	if root == DefaultRoot {
+		m, _ := hostLayout()
+		return m
+	}
+	return detectMode(root)
+}
+
+func detectMode(root string) Mode {
 	if exists(filepath.Join(root, "cgroup.controllers")) {
 		return Unified
 	}
-	if len(v1Mounts(root)) == 0 {
+	if len(readV1Mounts(root)) == 0 {
 		return Unavailable
 	}
 	if exists(filepath.Join(root, "unified", "cgroup.controllers")) {
@@ -50,6 +67,14 @@ func exists(p string) bool { _, err := os.Stat(p); return err == nil }
 // symlinks such as cpu -> cpu,cpuacct are followed by the real entry).
 // In a hybrid layout "" maps to root/unified.
 func v1Mounts(root string) map[string]string {
+	if root == DefaultRoot {
+		_, m := hostLayout()
+		return maps.Clone(m)
+	}
+	return readV1Mounts(root)
+}
+
+func readV1Mounts(root string) map[string]string {
 	entries, err := os.ReadDir(root)
 	if err != nil {
 		return nil

@@ -20,14 +20,16 @@ import (
 // cgroupsPath means the same directories whoever runs the command.
 
 func (c *Container) cgroup() (cgroups.Manager, error) {
-	if c.st.Config == nil {
-		return nil, errors.New("no cgroup: container has no config")
-	}
 	cfg := cgroups.Config{
 		Path: c.st.CgroupPath, ID: c.ID, Systemd: c.st.Systemd, Rootless: c.st.Rootless,
 		Paths: c.st.CgroupPaths, Annotations: c.st.Annotations,
 	}
-	cfg.Resources = effectiveResources(c.st.Config)
+	// Without the config (List reads the state only) the manager still
+	// finds the cgroup and reads it; only what needs the resources does
+	// not work on it.
+	if c.st.Config != nil {
+		cfg.Resources = effectiveResources(c.st.Config)
+	}
 	return cgroups.New(cfg)
 }
 

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"sync"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -106,7 +107,7 @@ func Load(root, id string) (*Container, error) {
 		return nil, notExist(id)
 	}
 	c := &Container{ID: id, dir: dir, lock: fd}
-	if err := c.read(true); err != nil {
+	if err := c.read(true, false); err != nil {
 		c.Unlock()
 		return nil, err
 	}
@@ -142,7 +143,7 @@ func View(root, id string) (*Container, error) {
 	defer unix.Close(fd)
 	locked := unix.Flock(fd, unix.LOCK_SH|unix.LOCK_NB) == nil
 	c := &Container{ID: id, dir: dir, lock: -1}
-	err = c.read(locked)
+	err = c.read(locked, false)
 	var st unix.Stat_t
 	if (err == nil && c.Status == Creating) || unix.Fstat(fd, &st) != nil || st.Nlink == 0 {
 		return nil, notExist(id)
@@ -169,7 +170,7 @@ func (c *Container) Unlock() {
 }
 
 // read loads state.json and derives the status from facts.
-func (c *Container) read(locked bool) error {
+func (c *Container) read(locked, head bool) error {
 	c.dirInfo, _ = os.Stat(c.dir)
 	b, err := os.ReadFile(filepath.Join(c.dir, stateFile))
 	if errors.Is(err, os.ErrNotExist) {
@@ -184,12 +185,29 @@ func (c *Container) read(locked bool) error {
 	if err != nil {
 		return fmt.Errorf("read state of %s: %w", c.ID, err)
 	}
-	if err := json.Unmarshal(b, &c.st); err != nil {
+	if head {
+		// The config is skipped, not decoded: list needs the state,
+		// not the spec, of every container (the spec's decode was most
+		// of list's cost per container).
+		var h struct {
+			persisted
+			Config skipJSON `json:"config"`
+		}
+		if err := json.Unmarshal(b, &h); err != nil {
+			return fmt.Errorf("parse state of %s: %w", c.ID, err)
+		}
+		c.st = h.persisted
+	} else if err := json.Unmarshal(b, &c.st); err != nil {
 		return fmt.Errorf("parse state of %s: %w", c.ID, err)
 	}
 	c.refresh()
 	return nil
 }
+
+// skipJSON is a value that decoding skips.
+type skipJSON struct{}
+
+func (*skipJSON) UnmarshalJSON([]byte) error { return nil }
 
 // refresh derives the status: init alive in a frozen cgroup = paused
 // (a created container can be paused too, as in runc); alive with the
@@ -266,12 +284,26 @@ func owner(dir string) string {
 	if err := unix.Stat(dir, &st); err != nil {
 		return ""
 	}
-	id := strconv.Itoa(int(st.Uid))
-	if u, err := user.LookupId(id); err == nil {
-		return u.Username
+	ownerMu.Lock()
+	defer ownerMu.Unlock()
+	if name, ok := ownerNames[st.Uid]; ok {
+		return name
 	}
-	return "#" + id
+	id := strconv.Itoa(int(st.Uid))
+	name := "#" + id
+	if u, err := user.LookupId(id); err == nil {
+		name = u.Username
+	}
+	ownerNames[st.Uid] = name
+	return name
 }
+
+// ownerNames caches owner's passwd lookups for the process (list asks once
+// per container, nearly always for the same uid).
+var (
+	ownerMu    sync.Mutex
+	ownerNames = map[uint32]string{}
+)
 
 // List returns every container under root, sorted by ID. It does not wait
 // for locks: a container whose creator holds its lock shows as creating.
@@ -296,7 +328,7 @@ func List(root string) ([]*Container, error) {
 			}
 			unix.Close(fd)
 		}
-		if err := c.read(locked); err != nil {
+		if err := c.read(locked, true); err != nil {
 			continue
 		}
 		out = append(out, c)
