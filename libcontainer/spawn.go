@@ -1,7 +1,6 @@
 package libcontainer
 
 import (
-	"debug/elf"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -329,20 +328,24 @@ func (sp *spawner) run() error {
 
 // staticSelf says whether the running hako is statically linked (`make
 // build`): only then can it be exec'd inside the container's mount
-// namespace, where the host's dynamic loader and libraries are not.
+// namespace, where the host's dynamic loader and libraries are not. The
+// kernel passes the loader's base as AT_BASE, 0 when there is none; no
+// file is read.
 func staticSelf() bool {
-	f, err := elf.Open("/proc/self/exe")
+	auxv, err := unix.Auxv()
 	if err != nil {
 		return false
 	}
-	defer f.Close()
-	for _, p := range f.Progs {
-		if p.Type == elf.PT_INTERP {
-			return false
+	for _, kv := range auxv {
+		if kv[0] == atBase {
+			return kv[1] == 0
 		}
 	}
 	return true
 }
+
+// atBase is AT_BASE of <elf.h>: the program interpreter's base address.
+const atBase = 7
 
 // waitsInC says whether the init waits for `start` in the C stage of
 // hako (nsenter's hako_wait: about 1.5 MB resident, where a Go runtime

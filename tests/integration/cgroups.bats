@@ -140,16 +140,9 @@ assert_cg() {
 	wait_output_contains "$CID" "hog-rc=" 20
 	run ctr_output
 	assert_contains "hog-rc=137"
-	local i
-	for ((i = 0; i < 100; i++)); do
-		grep -q '"type":"oom"' "$TEST_DIR/events.out" && break
-		sleep 0.1
-	done
+	wait_output_contains events '"type":"oom"' 10
 	# --interval 1s: a stats line follows within a few seconds
-	for ((i = 0; i < 50; i++)); do
-		grep -q '"type":"stats"' "$TEST_DIR/events.out" && break
-		sleep 0.1
-	done
+	wait_output_contains events '"type":"stats"' 5
 	kill "$ev"
 	wait "$ev" || true
 	run cat "$TEST_DIR/events.out"

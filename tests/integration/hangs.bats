@@ -83,12 +83,7 @@ assert_no_hang() {
 	start_sleeper
 	bounded events --interval 1s "$CID" >"$TEST_DIR/events.out" 2>&1 &
 	local epid=$!
-	wait_for_file "$TEST_DIR/events.out"
-	local i
-	for ((i = 0; i < 200; i++)); do
-		grep -q '"type":"stats"' "$TEST_DIR/events.out" && break
-		sleep 0.05
-	done
+	wait_output_contains events '"type":"stats"' 10
 	runtime delete -f "$CID"
 	assert_success
 	local s=0

@@ -93,7 +93,8 @@ user_ctr() {
 	wait_output_contains "$CID" hooked
 }
 
-@test "kill TERM of a created container in its own pid namespace stops it" {
+# term_stops_created: kill TERM stops a created container of $BUNDLE.
+term_stops_created() {
 	set_args true
 	create_ctr
 	assert_success
@@ -104,16 +105,13 @@ user_ctr() {
 	assert_success
 }
 
+@test "kill TERM of a created container in its own pid namespace stops it" {
+	term_stops_created
+}
+
 @test "kill TERM of a created container without a pid namespace stops it" {
 	update_config '.linux.namespaces |= map(select(.type != "pid"))'
-	set_args true
-	create_ctr
-	assert_success
-	runtime kill "$CID" TERM
-	assert_success
-	wait_for_status "$CID" stopped
-	runtime delete "$CID"
-	assert_success
+	term_stops_created
 }
 
 @test "start of a process that cannot be exec'd fails at create, not in the waiting init" {
