@@ -15,6 +15,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/hako-runtime/hako/libcontainer/caps"
+	"github.com/hako-runtime/hako/libcontainer/initproc"
 	"github.com/hako-runtime/hako/libcontainer/logs"
 	"github.com/hako-runtime/hako/libcontainer/lsm"
 	rfs "github.com/hako-runtime/hako/libcontainer/rootfs"
@@ -256,10 +257,7 @@ func writePidFile(path string, pid int) error {
 }
 
 // readMsg reads one sync message; on EOF it says how the init ended.
-func readMsg(dec *json.Decoder) (msg struct {
-	Type, Msg string
-	Pid       int
-}, err error) {
+func readMsg(dec *json.Decoder) (msg initproc.Msg, err error) {
 	err = dec.Decode(&msg)
 	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 		err = errors.New("init exited before finishing setup")

@@ -2,7 +2,6 @@ package libcontainer
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -15,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/hako-runtime/hako/cgroups"
+	"github.com/hako-runtime/hako/libcontainer/caps"
 	"github.com/hako-runtime/hako/libcontainer/hooks"
 	"github.com/hako-runtime/hako/libcontainer/initproc"
 	"github.com/hako-runtime/hako/libcontainer/lsm"
@@ -45,7 +45,8 @@ type spawner struct {
 // bootstrap renders the nsenter directives (see nsenter/doc.go).
 // With execNS set (exec), every namespace of the container is joined
 // through the path given for its type instead, and nothing is created.
-func bootstrap(s *specs.Spec, execNS map[specs.LinuxNamespaceType]string) string {
+// A plan (exec, see nsenter.ExecPlan) follows the directives.
+func bootstrap(s *specs.Spec, execNS map[specs.LinuxNamespaceType]string, plan []byte) []byte {
 	var b strings.Builder
 	var flags uintptr
 	var joins []string
@@ -74,8 +75,11 @@ func bootstrap(s *specs.Spec, execNS map[specs.LinuxNamespaceType]string) string
 	if flags&unix.CLONE_NEWTIME != 0 && len(s.Linux.TimeOffsets) > 0 {
 		b.WriteString("timens\n")
 	}
+	if len(plan) > 0 {
+		fmt.Fprintf(&b, "plan %d\n", len(plan))
+	}
 	b.WriteString("\n")
-	return b.String()
+	return append([]byte(b.String()), plan...)
 }
 
 func (sp *spawner) run() error {
@@ -220,8 +224,20 @@ func (sp *spawner) run() error {
 		sp.o.Log.Warnf("%v: the container process may inherit hako's CPU affinity", err)
 	}
 
-	boot := bootstrap(sp.spec, execNS)
-	if _, err := parent.WriteString(boot); err != nil {
+	// An exec's process is set up by nsenter's C applier, from this plan,
+	// unless it needs the Go init (see appliesInC).
+	var plan []byte
+	if sp.appliesInC() {
+		p, err := sp.execPlan(consoleFD)
+		if err == nil {
+			plan, err = p.MarshalBinary()
+		}
+		if err != nil {
+			return err
+		}
+	}
+	boot := bootstrap(sp.spec, execNS, plan)
+	if _, err := parent.Write(boot); err != nil {
 		return fmt.Errorf("send bootstrap: %w", err)
 	}
 	dec := json.NewDecoder(parent)
@@ -235,7 +251,7 @@ func (sp *spawner) run() error {
 		trace.Mark("init says " + msg.Type)
 		switch msg.Type {
 		case initproc.MsgError:
-			return sp.initError(errors.New(msg.Msg))
+			return sp.initError(msg.Err())
 		case initproc.MsgMaps:
 			if err := writeMaps(stage0, sp.spec.Linux); err != nil {
 				return err
@@ -286,6 +302,13 @@ func (sp *spawner) run() error {
 			if sp.execPid == 0 {
 				sp.c.st.InitPid, sp.c.st.InitStart = msg.Pid, start
 			}
+			if plan != nil {
+				// the applier goes on once the pid is seen
+				if _, err := parent.Write([]byte{'p'}); err != nil {
+					return err
+				}
+				continue
+			}
 			cfg := &initproc.Config{
 				ID: sp.c.ID, Spec: sp.spec, Rootfs: sp.c.st.Rootfs, Bundle: sp.c.st.Bundle, Pid: msg.Pid,
 				NoPivot: sp.o.NoPivot, NoNewKeyring: sp.o.NoNewKeyring, PreserveFDs: sp.o.PreserveFDs,
@@ -306,6 +329,8 @@ func (sp *spawner) run() error {
 			}
 		case initproc.MsgWarn:
 			sp.o.Log.Warnf("%s", msg.Msg)
+		case initproc.MsgAmbient:
+			sp.o.Log.Warnf("%s", caps.AmbientWarning(msg.Pid-1, unix.Errno(msg.Errno)))
 		case initproc.MsgMountSources:
 			if err := sendMountSources(parent, sp.initPid, sp.spec); err != nil {
 				return err

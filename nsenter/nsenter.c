@@ -15,6 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "nsenter.h"
+
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
 #endif
@@ -24,13 +26,16 @@
 
 #define MAX_BOOT 65536
 #define MAX_JOIN 16
+// argv and env of an exec are bounded by the kernel's ARG_MAX (a quarter of
+// the stack limit); this leaves room for a raised one.
+#define MAX_PLAN (64 << 20)
 
-static int sync_fd = -1;
+int hako_sync_fd = -1;
 
-static void write_all(const char *buf, size_t len)
+void hako_write_all(const char *buf, size_t len)
 {
 	while (len > 0) {
-		ssize_t n = write(sync_fd, buf, len);
+		ssize_t n = write(hako_sync_fd, buf, len);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -41,44 +46,75 @@ static void write_all(const char *buf, size_t len)
 	}
 }
 
-// fail sends {"type":"error","msg":"..."} and exits; the parent turns the
-// text into the last error line, so it names the step and the errno.
-static void fail(const char *fmt, ...)
-{
-	char msg[1024], out[2200];
-	int saved = errno;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	size_t o = 0;
-	o += (size_t)snprintf(out, sizeof(out), "{\"type\":\"error\",\"msg\":\"nsenter: ");
-	for (const char *p = msg; *p && o < sizeof(out) - 64; p++) {
-		unsigned char c = (unsigned char)*p;
-		if (c == '"' || c == '\\') {
-			out[o++] = '\\';
-			out[o++] = (char)c;
-		} else if (c < 0x20) {
-			o += (size_t)snprintf(out + o, sizeof(out) - o, "\\u%04x", c);
-		} else {
-			out[o++] = (char)c;
-		}
-	}
-	o += (size_t)snprintf(out + o, sizeof(out) - o, ": %s\"}\n", strerror(saved));
-	write_all(out, o);
-	_exit(1);
-}
-
-static int read_byte(char *c)
+int hako_read_byte(char *c)
 {
 	for (;;) {
-		ssize_t n = read(sync_fd, c, 1);
+		ssize_t n = read(hako_sync_fd, c, 1);
 		if (n == 1)
 			return 0;
 		if (n < 0 && errno == EINTR)
 			continue;
 		return -1;
 	}
+}
+
+// json_string appends s as a JSON string body (no quotes) to out.
+static size_t json_string(char *out, size_t o, size_t cap, const char *s)
+{
+	for (const char *p = s; *p && o < cap - 8; p++) {
+		unsigned char c = (unsigned char)*p;
+		if (c == '"' || c == '\\') {
+			out[o++] = '\\';
+			out[o++] = (char)c;
+		} else if (c < 0x20) {
+			o += (size_t)snprintf(out + o, cap - o, "\\u%04x", c);
+		} else {
+			out[o++] = (char)c;
+		}
+	}
+	return o;
+}
+
+void hako_send(const char *type, const char *msg, int pid, int err)
+{
+	char out[2400];
+	size_t o = (size_t)snprintf(out, sizeof(out), "{\"type\":\"%s\"", type);
+	if (msg != NULL) {
+		o += (size_t)snprintf(out + o, sizeof(out) - o, ",\"msg\":\"");
+		o = json_string(out, o, sizeof(out) - 64, msg);
+		out[o++] = '"';
+	}
+	if (pid != 0)
+		o += (size_t)snprintf(out + o, sizeof(out) - o, ",\"pid\":%d", pid);
+	if (err != 0)
+		o += (size_t)snprintf(out + o, sizeof(out) - o, ",\"errno\":%d", err);
+	o += (size_t)snprintf(out + o, sizeof(out) - o, "}\n");
+	hako_write_all(out, o);
+}
+
+void hako_report(int err, const char *fmt, ...)
+{
+	char msg[2048];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	hako_send("error", msg, 0, err);
+	_exit(1);
+}
+
+// fail reports a failed step of this stage with errno; the parent turns it
+// into the last error line, so it names the step and the errno.
+__attribute__((noreturn, format(printf, 1, 2)))
+static void fail(const char *fmt, ...)
+{
+	char msg[1024];
+	int saved = errno;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	hako_report(saved, "nsenter: %s", msg);
 }
 
 struct join {
@@ -166,7 +202,7 @@ struct timespec hako_ctor_time;
 
 // trace writes a libcontainer/trace line for this C stage to the fd named
 // by _HAKO_TRACEFD, when the host passed one.
-static void trace(const char *phase)
+void hako_trace(const char *phase)
 {
 	const char *env = getenv("_HAKO_TRACEFD");
 	struct timespec now;
@@ -186,8 +222,8 @@ void hako_nsenter(int argc, char **argv, char **envp)
 	const char *env = getenv("_HAKO_SYNCFD");
 	if (env == NULL)
 		return;
-	sync_fd = atoi(env);
-	if (sync_fd < 3)
+	hako_sync_fd = atoi(env);
+	if (hako_sync_fd < 3)
 		return;
 	if (getrlimit(RLIMIT_NOFILE, &hako_nofile_at_start) == 0)
 		hako_nofile_known = 1;
@@ -209,7 +245,7 @@ void hako_nsenter(int argc, char **argv, char **envp)
 	size_t len = 0;
 	for (;;) {
 		char c;
-		if (read_byte(&c) < 0) {
+		if (hako_read_byte(&c) < 0) {
 			errno = EPIPE;
 			fail("read bootstrap");
 		}
@@ -230,6 +266,7 @@ void hako_nsenter(int argc, char **argv, char **envp)
 	struct join joins[MAX_JOIN];
 	int njoin = 0;
 	int want_timens = 0;
+	size_t plan_len = 0;
 
 	char *save = NULL;
 	for (char *line = strtok_r(boot, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
@@ -250,9 +287,35 @@ void hako_nsenter(int argc, char **argv, char **envp)
 			want_maps = 1;
 		} else if (strcmp(line, "timens") == 0) {
 			want_timens = 1;
+		} else if (strncmp(line, "plan ", 5) == 0) {
+			plan_len = strtoul(line + 5, NULL, 10);
 		} else {
 			errno = EINVAL;
 			fail("unknown bootstrap directive %s", line);
+		}
+	}
+
+	// The exec plan follows the directives: nothing of the stream is meant
+	// for a Go stage, since the applier never returns.
+	char *plan = NULL;
+	if (plan_len > 0) {
+		if (plan_len > MAX_PLAN) {
+			errno = E2BIG;
+			fail("read exec plan");
+		}
+		plan = malloc(plan_len);
+		if (plan == NULL)
+			fail("read exec plan");
+		for (size_t got = 0; got < plan_len;) {
+			ssize_t n = read(hako_sync_fd, plan + got, plan_len - got);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0) {
+				if (n == 0)
+					errno = EPIPE;
+				fail("read exec plan");
+			}
+			got += (size_t)n;
 		}
 	}
 
@@ -295,9 +358,9 @@ void hako_nsenter(int argc, char **argv, char **envp)
 			// no process of the new user namespace exists yet.
 			if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
 				fail("set dumpable for uid/gid maps");
-			write_all("{\"type\":\"maps\"}\n", 16);
+			hako_write_all("{\"type\":\"maps\"}\n", 16);
 			char ack;
-			if (read_byte(&ack) < 0 || ack != 'm') {
+			if (hako_read_byte(&ack) < 0 || ack != 'm') {
 				errno = EPIPE;
 				fail("wait for uid/gid maps");
 			}
@@ -319,15 +382,15 @@ void hako_nsenter(int argc, char **argv, char **envp)
 	if (want_timens) {
 		// The host writes the offsets: with a new user namespace this
 		// process, non-dumpable, may not open its own timens_offsets.
-		write_all("{\"type\":\"timens\"}\n", 18);
+		hako_write_all("{\"type\":\"timens\"}\n", 18);
 		char ack;
-		if (read_byte(&ack) < 0 || ack != 't') {
+		if (hako_read_byte(&ack) < 0 || ack != 't') {
 			errno = EPIPE;
 			fail("wait for time namespace offsets");
 		}
 	}
 
-	trace("namespaces joined and made");
+	hako_trace("namespaces joined and made");
 	int need_fork = (clone_flags & (CLONE_NEWPID | CLONE_NEWTIME)) != 0;
 	for (int i = 0; i < njoin; i++)
 		if (joins[i].flag == CLONE_NEWPID || joins[i].flag == CLONE_NEWTIME)
@@ -340,12 +403,15 @@ void hako_nsenter(int argc, char **argv, char **envp)
 		pid = (pid_t)syscall(SYS_clone, CLONE_PARENT | SIGCHLD, 0, 0, 0, 0);
 		if (pid < 0)
 			fail("clone init");
-		if (pid == 0)
+		if (pid == 0) {
+			if (plan != NULL)
+				hako_apply(plan, plan_len);
 			return; // the init: carry on into the Go runtime
+		}
 	}
-	char msg[64];
-	int n = snprintf(msg, sizeof(msg), "{\"type\":\"pid\",\"pid\":%d}\n", pid);
-	write_all(msg, (size_t)n);
+	hako_send("pid", NULL, pid, 0);
 	if (need_fork)
 		_exit(0);
+	if (plan != NULL)
+		hako_apply(plan, plan_len);
 }

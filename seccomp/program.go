@@ -26,6 +26,19 @@ type Instructions []Instruction
 
 const insSize = 8
 
+// Native is the program as the kernel reads struct sock_filter records,
+// in the host's byte order, for a loader that is not Go (nsenter's
+// exec applier).
+func (p Instructions) Native() []byte {
+	raw := make([]byte, 0, len(p)*insSize)
+	for _, ins := range p {
+		raw = binary.NativeEndian.AppendUint16(raw, ins.Code)
+		raw = append(raw, ins.Jt, ins.Jf)
+		raw = binary.NativeEndian.AppendUint32(raw, ins.K)
+	}
+	return raw
+}
+
 // MarshalJSON encodes the program as a base64 string.
 func (p Instructions) MarshalJSON() ([]byte, error) {
 	raw := make([]byte, len(p)*insSize)

@@ -61,6 +61,16 @@ func DropBounding(keep Set) error {
 	return nil
 }
 
+// AmbientWarning is runc's warning for ambient capability n that the
+// kernel would not raise.
+func AmbientWarning(n int, err error) string {
+	name := fmt.Sprintf("%d", n)
+	if n >= 0 && n < len(names) {
+		name = names[n]
+	}
+	return fmt.Sprintf("can't raise ambient capability %s: %v", name, err)
+}
+
 // Apply sets effective, permitted and inheritable on the calling thread and
 // raises the ambient set (which the kernel requires to be a subset of
 // permitted and inheritable); what cannot be raised goes to warn.
@@ -84,7 +94,7 @@ func Apply(s Sets, warn func(string)) error {
 		// permitted or inheritable set is a configuration the kernel
 		// refuses, and specs have long carried such entries.
 		if err := unix.Prctl(unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_RAISE, uintptr(i), 0, 0); err != nil {
-			warn(fmt.Sprintf("can't raise ambient capability %s: %v", names[i], err))
+			warn(AmbientWarning(i, err))
 		}
 	}
 	return nil

@@ -1,6 +1,10 @@
 package initproc
 
 import (
+	"errors"
+	"fmt"
+	"syscall"
+
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/hako-runtime/hako/libcontainer/lsm"
@@ -53,6 +57,17 @@ type Msg struct {
 	Type string `json:"type"` // maps, pid, hooks, limits, warn, ready, error
 	Pid  int    `json:"pid,omitempty"`
 	Msg  string `json:"msg,omitempty"`
+	// Errno is the error number of a failed step of the C stages
+	// (nsenter.c, apply.c); the host words it as Go does, after Msg.
+	Errno int `json:"errno,omitempty"`
+}
+
+// Err is the error an "error" message carries, its errno wrapped.
+func (m Msg) Err() error {
+	if m.Errno != 0 {
+		return fmt.Errorf("%s: %w", m.Msg, syscall.Errno(m.Errno))
+	}
+	return errors.New(m.Msg)
 }
 
 // Sync socket message types.
@@ -82,4 +97,7 @@ const (
 	// MsgHostRoot carries in Pid the mount ID of the rootfs bind made in
 	// the host's mount namespace (no mount namespace); no reply.
 	MsgHostRoot = "hostroot"
+	// MsgAmbient: the exec applier could not raise ambient capability
+	// Pid-1 (Errno); the host warns, as runc does. No reply.
+	MsgAmbient = "ambient"
 )

@@ -1,0 +1,29 @@
+// Shared by the two C stages of hako init: nsenter.c (namespaces) and
+// apply.c (the exec applier). Both talk to the host over the sync socket.
+#ifndef HAKO_NSENTER_H
+#define HAKO_NSENTER_H
+
+#include <stddef.h>
+
+// hako_sync_fd is the sync socket named by _HAKO_SYNCFD.
+extern int hako_sync_fd;
+
+void hako_write_all(const char *buf, size_t len);
+int hako_read_byte(char *c);
+
+// hako_send sends one JSON line {"type":..,"msg":..,"pid":..,"errno":..};
+// msg may be NULL, pid and err are left out when 0.
+void hako_send(const char *type, const char *msg, int pid, int err);
+
+// hako_report sends an error whose text is the formatted message and whose
+// errno, when not 0, the host appends in Go's wording (%w), then exits 1.
+__attribute__((noreturn, format(printf, 2, 3)))
+void hako_report(int err, const char *fmt, ...);
+
+void hako_trace(const char *phase);
+
+// hako_apply turns this process into the exec'd process: see apply.c.
+__attribute__((noreturn))
+void hako_apply(char *plan, size_t len);
+
+#endif
