@@ -581,12 +581,7 @@ void hako_apply(char *buf, size_t len)
 	hako_trace("exec plan applied");
 	hako_send("ready", NULL, 0, 0);
 	execve(path, p.argv, p.envp);
-	int err = errno;
 	char msg[256];
-	strerror_r(err, msg, sizeof(msg));
-	// Go's wording of errno texts: lower case
-	if (msg[0] >= 'A' && msg[0] <= 'Z' && !(msg[1] >= 'A' && msg[1] <= 'Z'))
-		msg[0] = (char)(msg[0] - 'A' + 'a');
-	dprintf(2, "hako init: exec \"%s\": %s\n", p.argv[0], msg);
+	dprintf(2, "hako init: exec \"%s\": %s\n", p.argv[0], hako_strerror(errno, msg, sizeof(msg)));
 	_exit(127);
 }

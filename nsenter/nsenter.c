@@ -92,6 +92,14 @@ void hako_send(const char *type, const char *msg, int pid, int err)
 	hako_write_all(out, o);
 }
 
+const char *hako_strerror(int err, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s", strerror(err));
+	if (buf[0] >= 'A' && buf[0] <= 'Z' && !(buf[1] >= 'A' && buf[1] <= 'Z'))
+		buf[0] = (char)(buf[0] - 'A' + 'a');
+	return buf;
+}
+
 void hako_report(int err, const char *fmt, ...)
 {
 	char msg[2048];
@@ -185,14 +193,16 @@ static void hako_wait(int argc, char **argv, char **envp)
 			break;
 		if (n < 0 && errno == EINTR)
 			continue;
-		dprintf(2, "hako init: wait for start: %s\n", n == 0 ? "end of file" : strerror(errno));
+		char msg[256];
+		dprintf(2, "hako init: wait for start: %s\n", n == 0 ? "end of file" : hako_strerror(errno, msg, sizeof(msg)));
 		_exit(1);
 	}
 	close(fd);
 	(void)argc;
 	// handlers are reset to SIG_DFL by the execve itself
 	execve(argv[2], argv + 3, envp);
-	dprintf(2, "hako init: exec \"%s\": %s\n", argv[3], strerror(errno));
+	char msg[256];
+	dprintf(2, "hako init: exec \"%s\": %s\n", argv[3], hako_strerror(errno, msg, sizeof(msg)));
 	_exit(127);
 }
 

@@ -22,6 +22,10 @@ void hako_report(int err, const char *fmt, ...);
 
 void hako_trace(const char *phase);
 
+// hako_strerror is strerror(err) as Go words it (lower case), for what
+// the C stages print themselves.
+const char *hako_strerror(int err, char *buf, size_t len);
+
 // hako_apply turns this process into the exec'd process: see apply.c.
 __attribute__((noreturn))
 void hako_apply(char *plan, size_t len);

@@ -47,12 +47,18 @@ func resolveUser(p *specs.Process, needHome bool) (*user, error) {
 	return u, nil
 }
 
+// eachLine calls fn with the fields of each line of the regular file at
+// path until it returns false; a missing file, or one that is not regular
+// (a fifo there would block the exec for good), has no lines.
 func eachLine(path string, fn func([]string) bool) {
-	f, err := os.Open(path)
+	f, err := os.OpenFile(path, os.O_RDONLY|unix.O_NONBLOCK, 0)
 	if err != nil {
 		return
 	}
 	defer f.Close()
+	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
+		return
+	}
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		line := sc.Text()

@@ -210,3 +210,26 @@ ctr_cgroup() {
 	assert_success
 	assert_output 0027
 }
+
+@test "hako: exec is set up by the C applier, without a Go runtime in the container" {
+	skip_if_runtime runc "runc's exec starts a Go init"
+	skip_if_runtime crun "not hako"
+	start_sleeper
+	run env HAKO_TRACE="$TEST_DIR/trace" "$RUNTIME" --root "$ROOT" exec "$CID" true
+	assert_success
+	run cat "$TEST_DIR/trace"
+	assert_contains "nsenter: exec plan applied"
+	[[ "$output" != *"init: go runtime started"* ]] || fail "a Go init ran: $output"
+}
+
+@test "exec -u of a user without HOME does not hang on a fifo at /etc/passwd" {
+	# runc 1.5.3 opens /etc/passwd for HOME and blocks on a fifo there for
+	# good (a runc bug: a container command that hangs).
+	skip_if_runtime runc "hangs on a fifo at /etc/passwd"
+	rm -f "$BUNDLE/rootfs/etc/passwd"
+	mkfifo "$BUNDLE/rootfs/etc/passwd"
+	start_sleeper
+	run timeout 20 "$RUNTIME" --root "$ROOT" exec -u 1000:1000 "$CID" sh -c 'echo "home=$HOME"'
+	assert_success
+	assert_output "home=/"
+}
