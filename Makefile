@@ -5,7 +5,7 @@ BIN := hako
 PKGS_PURE := ./libcontainer/logs/... ./libcontainer/caps/... ./libcontainer/validate/... \
 	./libcontainer/rootfs/... ./libcontainer/hooks/... ./cgroups/... ./seccomp/...
 
-.PHONY: all build deps demo test unit integration vm-tests bench lint clean
+.PHONY: all build deps demo test unit integration vm-tests bench bench-vm lint clean
 
 all: build
 
@@ -55,6 +55,11 @@ bench: deps build $(REF_RUNC)
 	@missing=""; for p in $(BENCH_PKGS); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; fi
 	@hack/bench.sh
+
+# make bench's run/create/start/delete/exec/memory section in the vm-run
+# guests (pure cgroup v2, fs and systemd drivers); ratios only (emulated CPU).
+bench-vm: deps build $(REF_RUNC)
+	@hack/bench-vm.sh
 
 lint:
 	gofmt -l . | tee /dev/stderr | (! read)

@@ -15,11 +15,15 @@
 # (docs/performance.md shows the latest). The figures are noisy in absolute
 # terms on a shared machine; the ratios of one run are what count.
 #
-# Environment: BENCH_RUNS (hyperfine runs per command, 40), BENCH_TRACE_RUNS
+# Environment: BENCH_SECTIONS (which of "1 5 6 7" to run: 1 is items 1-4;
+# all by default), BENCH_CGROUP (cgroupfs, or systemd: every runtime gets
+# --systemd-cgroup), BENCH_RUNS (hyperfine runs per command, 40), BENCH_TRACE_RUNS
 # (runs traced for 7., 20), BENCH_PARALLEL
 # (containers for 5., 100), BENCH_SCALE (existing containers for 6.,
 # "1 100 500"), BENCH_OUT (.cache/bench), RUNC (runc binary: runc 1.5.3 from
-# .cache/ref when built there, else the one on PATH).
+# .cache/ref when built there, else the one on PATH), HAKO and CRUN (the
+# other two binaries). hack/bench-vm.sh runs section 1 in the vm-run guests
+# (cgroup v2 and systemd).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
@@ -28,6 +32,11 @@ par_n=${BENCH_PARALLEL:-100}
 trace_runs=${BENCH_TRACE_RUNS:-20}
 scales=${BENCH_SCALE:-"1 100 500"}
 out=${BENCH_OUT:-$repo/.cache/bench}
+sections=" ${BENCH_SECTIONS:-1 5 6 7} "
+section() { [[ "$sections" == *" $1 "* ]]; }
+# G: global flags every runtime gets, unquoted where used (empty: none).
+G=""
+[ "${BENCH_CGROUP:-cgroupfs}" = systemd ] && G="--systemd-cgroup"
 mkdir -p "$out"
 work=$(mktemp -d /tmp/hako-bench.XXXXXX)
 results=$work/results.jsonl
@@ -36,12 +45,13 @@ mounted_hugetlb=""
 
 rtbin() {
 	case $1 in
-	hako) echo "$repo/hako" ;;
+	hako) echo "${HAKO:-$repo/hako}" ;;
 	runc) if [ -n "${RUNC:-}" ]; then echo "$RUNC"; elif [ -x "$repo/.cache/ref/runc" ]; then echo "$repo/.cache/ref/runc"; else command -v runc; fi ;;
+	crun) if [ -n "${CRUN:-}" ]; then echo "$CRUN"; else command -v crun; fi ;;
 	*) command -v "$1" ;;
 	esac
 }
-rt() { "$(rtbin "$1")" --root "$work/root-$1" "${@:2}"; }
+rt() { "$(rtbin "$1")" $G --root "$work/root-$1" "${@:2}"; }
 
 cleanup() {
 	local r id
@@ -100,6 +110,9 @@ hf() {
 	record "$b" "$r" "$work/hf.json"
 }
 
+# table: tab-separated lines as aligned columns (column is not everywhere).
+table() { if command -v column >/dev/null; then column -t -s $'\t'; else cat; fi; }
+
 # script NAME BODY: an executable for hyperfine's --prepare (no shell there).
 script() {
 	printf '#!/bin/bash\n%s\n' "$2" >"$work/$1"
@@ -107,21 +120,21 @@ script() {
 	echo "$work/$1"
 }
 
-echo "== 1-4: run, create, start, delete, exec, waiting init memory"
-for r in "${names[@]}"; do
+section 1 && echo "== 1-4: run, create, start, delete, exec, waiting init memory"
+section 1 && for r in "${names[@]}"; do
 	b=$(rtbin $r) R="$work/root-$r"
-	hf run "$r" -- "$b" --root "$R" run -b "$work/bundle" "bench-$r"
-	p=$(script "prep-create-$r" "$b --root $R delete -f c-$r >/dev/null 2>&1; exit 0")
-	hf create "$r" --prepare "$p" -- "$b" --root "$R" create -b "$work/bundle" "c-$r"
-	p=$(script "prep-start-$r" "$b --root $R delete -f s-$r >/dev/null 2>&1; $b --root $R create -b $work/bundle s-$r >/dev/null")
-	hf start "$r" --prepare "$p" -- "$b" --root "$R" start "s-$r"
-	p=$(script "prep-delete-$r" "$b --root $R delete -f d-$r >/dev/null 2>&1; $b --root $R run -d -b $work/bundle d-$r >/dev/null </dev/null
-for i in \$(seq 200); do [ \"\$($b --root $R state d-$r | jq -r .status)\" = stopped ] && exit 0; sleep 0.01; done; exit 1")
-	hf delete "$r" --prepare "$p" -- "$b" --root "$R" delete "d-$r"
+	hf run "$r" -- "$b" $G --root "$R" run -b "$work/bundle" "bench-$r"
+	p=$(script "prep-create-$r" "$b $G --root $R delete -f c-$r >/dev/null 2>&1; exit 0")
+	hf create "$r" --prepare "$p" -- "$b" $G --root "$R" create -b "$work/bundle" "c-$r"
+	p=$(script "prep-start-$r" "$b $G --root $R delete -f s-$r >/dev/null 2>&1; $b $G --root $R create -b $work/bundle s-$r >/dev/null")
+	hf start "$r" --prepare "$p" -- "$b" $G --root "$R" start "s-$r"
+	p=$(script "prep-delete-$r" "$b $G --root $R delete -f d-$r >/dev/null 2>&1; $b $G --root $R run -d -b $work/bundle d-$r >/dev/null </dev/null
+for i in \$(seq 200); do [ \"\$($b $G --root $R state d-$r | jq -r .status)\" = stopped ] && exit 0; sleep 0.01; done; exit 1")
+	hf delete "$r" --prepare "$p" -- "$b" $G --root "$R" delete "d-$r"
 	rt $r delete -f "c-$r" >/dev/null 2>&1 || true
 	rt $r delete -f "s-$r" >/dev/null 2>&1 || true
 	rt $r run -d -b "$work/sleeper" "exec-$r" </dev/null >/dev/null 2>&1
-	hf exec "$r" -- "$b" --root "$R" exec "exec-$r" /bin/true
+	hf exec "$r" -- "$b" $G --root "$R" exec "exec-$r" /bin/true
 	rt $r delete -f "exec-$r" >/dev/null 2>&1 || true
 	# The waiting init: what a node pays per created, not yet started container.
 	rt $r create -b "$work/bundle" "mem-$r" >/dev/null 2>&1
@@ -131,10 +144,10 @@ for i in \$(seq 200); do [ \"\$($b --root $R state d-$r | jq -r .status)\" = sto
 	rt $r delete -f "mem-$r" >/dev/null 2>&1 || true
 done
 
-echo "== 5: $par_n containers created and started, 1/2/8 workers"
-for r in "${names[@]}"; do
+section 5 && echo "== 5: $par_n containers created and started, 1/2/8 workers"
+section 5 && for r in "${names[@]}"; do
 	b=$(rtbin $r) R="$work/root-$r"
-	one=$(script "one-$r" "$b --root $R create -b $work/bundle \$1 >/dev/null && $b --root $R start \$1")
+	one=$(script "one-$r" "$b $G --root $R create -b $work/bundle \$1 >/dev/null && $b $G --root $R start \$1")
 	for w in 1 2 8; do
 		t0=$(date +%s.%N)
 		seq -f "p$w-%g" "$par_n" | xargs -P "$w" -n 1 "$one" || echo "  parallel/$r/$w: some failed"
@@ -144,8 +157,8 @@ for r in "${names[@]}"; do
 	done
 done
 
-echo "== 6: state, kill, delete of one container and list, with $scales existing"
-for r in "${names[@]}"; do
+section 6 && echo "== 6: state, kill, delete of one container and list, with $scales existing"
+section 6 && for r in "${names[@]}"; do
 	b=$(rtbin $r) R="$work/root-$r"
 	have=0
 	for n in $scales; do
@@ -153,11 +166,11 @@ for r in "${names[@]}"; do
 			rt $r create -b "$work/sleeper" "x-$have" >/dev/null 2>&1 </dev/null
 			have=$((have + 1))
 		done
-		hf "state@$n" "$r" -- "$b" --root "$R" state x-0
-		hf "kill@$n" "$r" -- "$b" --root "$R" kill x-0 0
-		p=$(script "prep-del-$r" "$b --root $R delete -f spare >/dev/null 2>&1; $b --root $R create -b $work/bundle spare >/dev/null")
-		hf "delete@$n" "$r" --prepare "$p" -- "$b" --root "$R" delete -f spare
-		hf "list@$n" "$r" -- "$b" --root "$R" list -q
+		hf "state@$n" "$r" -- "$b" $G --root "$R" state x-0
+		hf "kill@$n" "$r" -- "$b" $G --root "$R" kill x-0 0
+		p=$(script "prep-del-$r" "$b $G --root $R delete -f spare >/dev/null 2>&1; $b $G --root $R create -b $work/bundle spare >/dev/null")
+		hf "delete@$n" "$r" --prepare "$p" -- "$b" $G --root "$R" delete -f spare
+		hf "list@$n" "$r" -- "$b" $G --root "$R" list -q
 	done
 	for id in $(ls "$R"); do rt $r delete -f "$id" >/dev/null 2>&1 || true; done
 done
@@ -165,6 +178,8 @@ done
 # Where hako's time goes: HAKO_TRACE lines (libcontainer/trace) of run and
 # exec, median per phase. "d" is the time since the previous line of the
 # same process; the init's lines are its own (from its exec).
+echo '{}' >"$work/phases.json"
+if section 7; then
 echo "== phases of hako run and exec (HAKO_TRACE, median of $trace_runs)"
 for i in $(seq "$trace_runs"); do
 	HAKO_TRACE="$work/trace-run.txt" rt hako run -b "$work/bundle" "tr-$i" >/dev/null 2>&1 || true
@@ -181,11 +196,12 @@ done | jq -s -c 'group_by(.verb) | map({(.[0].verb): (
 	(to_entries | map(.value + {i: .key})) as $all
 	| [$all | group_by(.phase)[] | {phase: .[0].phase, first: (map(.i) | min), d: (map(.d) | sort | .[length / 2 | floor])}]
 	| sort_by(.first) | map({phase, median_ms: .d}))}) | add' >"$work/phases.json"
-jq -r 'to_entries[] | .key as $v | .value[] | "  \($v)\t\(.median_ms)\t\(.phase)"' "$work/phases.json" | column -t -s $'\t'
+jq -r 'to_entries[] | .key as $v | .value[] | "  \($v)\t\(.median_ms)\t\(.phase)"' "$work/phases.json" | table
 
 # hako's own costs that no peer has an equivalent of.
 echo "== seccomp, Docker-like default profile per create: $(go test -run '^$' -bench 'Compile' -benchtime 20x ./seccomp/ | awk '/^BenchmarkCompile/ {n = $1; sub(/^BenchmarkCompile/, "", n); sub(/-[0-9]+$/, "", n); if (n == "") n = "compile"; else if (n == "Cached") n = "cache hit"; else n = "cache miss"; printf "%s %.2f ms  ", n, $3 / 1e6}')"
 echo "== binary protection per create/exec: $(go test -run '^$' -bench SealedExe -benchtime 200x ./libcontainer/ | awk '/^BenchmarkSealedExe/ {n = $1; sub(/^BenchmarkSealedExe/, "", n); sub(/-[0-9]+$/, "", n); printf "%s %.2f ms  ", tolower(n), $3 / 1e6}')"
+fi
 
 # Tables and ratios: lower is better for times and memory, higher for rates.
 jq -s --slurpfile phases "$work/phases.json" '{host: {cores: '"$(nproc)"', kernel: "'"$(uname -r)"'", date: "'"$(date -u +%FT%TZ)"'"},
@@ -200,7 +216,7 @@ jq -s --slurpfile phases "$work/phases.json" '{host: {cores: '"$(nproc)"', kerne
 jq -r '.results as $r | .ratios[] | . as $x |
 	[$x.bench, $x.unit] + ([$r[] | select(.bench == $x.bench)] | map("\(.runtime) \(.median * 100 | round / 100)" + (if .p95 then " (p95 \(.p95 * 100 | round / 100))" else "" end))) +
 	[if $x["hako/runc"] then "hako/runc \($x["hako/runc"] * 100 | round / 100)" else "" end,
-	 if $x["hako/crun"] then "hako/crun \($x["hako/crun"] * 100 | round / 100)" else "" end] | join("\t")' "$out/result.json" | column -t -s $'\t'
+	 if $x["hako/crun"] then "hako/crun \($x["hako/crun"] * 100 | round / 100)" else "" end] | join("\t")' "$out/result.json" | table
 echo "result: $out/result.json"
 
 if command -v gnuplot >/dev/null; then

@@ -5,6 +5,8 @@
 // applies to children, so this stage does exactly those steps and then
 // forks the real init (CLONE_PARENT, so the init stays a child of the hako
 // process that spawned it and `hako run` can wait for it directly).
+// For an exec it then goes on in C (apply.c) instead of the Go runtime,
+// and between create and start the init waits in C too (hako_wait).
 //
 // It is driven by a short text message read from the sync socket named by
 // _HAKO_SYNCFD; its replies (a request for uid/gid maps, the init pid, or an
@@ -18,4 +20,15 @@
 //	                       others, user, then others refused before it)
 //	maps                   wait for the parent to write uid_map/gid_map
 //	timens                 wait for the parent to write timens_offsets
+//	plan <length>          exec: an ExecPlan of that many bytes follows
+//	                       the empty line; apply.c applies it in the
+//	                       joined namespaces and execs the process, so no
+//	                       Go runtime starts (see ExecPlan)
+//
+// The stages' messages are JSON lines {"type", "msg", "pid", "errno"}; a
+// failed step sends type "error" with its name in msg and errno, which the
+// host appends in Go's words. The applier also sends "limits" and, with a
+// seccomp listener, "seccomp" (answered {"type":"ok"}), "ambient" for an
+// ambient capability the kernel would not raise (warned by the host), and
+// "ready" just before its execve; it waits for one byte 'p' after the pid.
 package nsenter
