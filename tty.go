@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/hako-runtime/hako/internal/fdpass"
 )
 
 // ttyProxy is the foreground `run -t` / `exec -t` terminal: it receives the
@@ -62,19 +64,12 @@ func newTTYProxy() (*ttyProxy, error) {
 }
 
 func (t *ttyProxy) attach() error {
-	buf := make([]byte, 256)
-	oob := make([]byte, unix.CmsgSpace(4))
-	_, oobn, _, _, err := unix.Recvmsg(int(t.local.Fd()), buf, oob, unix.MSG_CMSG_CLOEXEC)
+	_, fds, err := fdpass.Recv(t.local, make([]byte, 256), 1)
 	if err != nil {
 		return fmt.Errorf("receive pty master: %w", err)
 	}
-	msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
-	if err != nil || len(msgs) != 1 {
+	if len(fds) != 1 {
 		return errors.New("receive pty master: no fd in message")
-	}
-	fds, err := unix.ParseUnixRights(&msgs[0])
-	if err != nil || len(fds) != 1 {
-		return errors.New("receive pty master: bad fd message")
 	}
 	t.mfd = fds[0]
 	tio, err := unix.IoctlGetTermios(t.mfd, unix.TCGETS)

@@ -2,6 +2,7 @@ package libcontainer
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -13,6 +14,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
+	"github.com/hako-runtime/hako/internal/fdpass"
 	"github.com/hako-runtime/hako/libcontainer/initproc"
 	"github.com/hako-runtime/hako/libcontainer/rootfs"
 )
@@ -111,11 +113,11 @@ func sendMountSources(sock *os.File, pid int, spec *specs.Spec) error {
 		}
 	}()
 	b, _ := json.Marshal(reply)
-	var oob []byte
-	if len(fds) > 0 {
-		oob = unix.UnixRights(fds...)
-	}
-	if serr := unix.Sendmsg(int(sock.Fd()), append(b, '\n'), oob, nil, 0); serr != nil && err == nil {
+	// one JSON line: the init reads it in one recvmsg, past its decoder
+	if n, serr := fdpass.Send(sock, append(b, '\n'), fds...); (serr != nil || n != len(b)+1) && err == nil {
+		if serr == nil {
+			serr = errors.New("short write")
+		}
 		err = fmt.Errorf("send mount sources: %w", serr)
 	}
 	return err

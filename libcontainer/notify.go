@@ -13,6 +13,8 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/hako-runtime/hako/internal/fdpass"
 )
 
 // sd_notify proxy, as runc does it: with NOTIFY_SOCKET set, create
@@ -157,19 +159,8 @@ func notifyBarrier(host *net.UnixConn) error {
 		return err
 	}
 	defer r.Close()
-	raw, err := host.SyscallConn()
-	if err != nil {
-		w.Close()
-		return err
-	}
-	ctlErr := raw.Write(func(fd uintptr) bool {
-		err = unix.Sendmsg(int(fd), []byte("BARRIER=1"), unix.UnixRights(int(w.Fd())), nil, 0)
-		return !errors.Is(err, unix.EAGAIN)
-	})
+	_, err = fdpass.Send(host, []byte("BARRIER=1"), int(w.Fd()))
 	w.Close()
-	if err == nil {
-		err = ctlErr
-	}
 	if err != nil {
 		return fmt.Errorf("notify barrier: %w", err)
 	}

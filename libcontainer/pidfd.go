@@ -5,6 +5,8 @@ import (
 	"net"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/hako-runtime/hako/internal/fdpass"
 )
 
 // pidfdSocket is a connection to a --pidfd-socket listener. It is dialled
@@ -33,7 +35,7 @@ func (p *pidfdSocket) send(pid int) error {
 		return fmt.Errorf("--pidfd-socket: open pidfd of %d: %w", pid, err)
 	}
 	defer unix.Close(fd)
-	if _, _, err := p.conn.WriteMsgUnix([]byte("pidfd"), unix.UnixRights(fd), nil); err != nil {
+	if _, err := fdpass.Send(p.conn, []byte("pidfd"), fd); err != nil {
 		return fmt.Errorf("--pidfd-socket: send pidfd: %w", err)
 	}
 	return nil

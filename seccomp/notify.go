@@ -7,7 +7,8 @@ import (
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
-	"golang.org/x/sys/unix"
+
+	"github.com/hako-runtime/hako/internal/fdpass"
 )
 
 // sendTimeout bounds connecting to and writing to the agent, so that a
@@ -39,7 +40,7 @@ func SendListener(listenerPath string, fd int, state specs.State, metadata strin
 	if err := uc.SetDeadline(time.Now().Add(sendTimeout)); err != nil {
 		return fmt.Errorf("send seccomp listener: %w", err)
 	}
-	n, _, err := uc.WriteMsgUnix(msg, unix.UnixRights(fd), nil)
+	n, err := fdpass.Send(uc, msg, fd)
 	if err != nil {
 		return fmt.Errorf("send seccomp listener to %s: %w", listenerPath, err)
 	}

@@ -6,6 +6,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/hako-runtime/hako/internal/fdpass"
 	"github.com/hako-runtime/hako/libcontainer/rootfs"
 )
 
@@ -58,9 +59,7 @@ func setupConsole(cfg *Config) error {
 			return err
 		}
 	}
-	rights := unix.UnixRights(int(master.Fd()))
-	name := []byte(slave.Name())
-	if err := unix.Sendmsg(int(sock.Fd()), name, rights, nil, 0); err != nil {
+	if _, err := fdpass.Send(sock, []byte(slave.Name()), int(master.Fd())); err != nil {
 		return fmt.Errorf("send pty master over console socket: %w", err)
 	}
 	for i := 0; i < 3; i++ {

@@ -9,6 +9,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
+	"github.com/hako-runtime/hako/internal/fdpass"
 	"github.com/hako-runtime/hako/libcontainer/rootfs"
 )
 
@@ -36,19 +37,9 @@ func mountSources(sock *os.File, enc *json.Encoder, s *specs.Spec) (map[int]int,
 	// The reply is read with recvmsg, past the JSON decoder: it holds
 	// nothing unread, the host having sent nothing since the config.
 	buf := make([]byte, 4096)
-	oob := make([]byte, unix.CmsgSpace(4*len(idx)))
-	n, oobn, _, _, err := unix.Recvmsg(int(sock.Fd()), buf, oob, unix.MSG_CMSG_CLOEXEC)
+	n, fds, err := fdpass.Recv(sock, buf, len(idx))
 	if err != nil {
 		return nil, fmt.Errorf("receive mount sources: %w", err)
-	}
-	var fds []int
-	if msgs, err := unix.ParseSocketControlMessage(oob[:oobn]); err == nil {
-		for i := range msgs {
-			f, err := unix.ParseUnixRights(&msgs[i])
-			if err == nil {
-				fds = append(fds, f...)
-			}
-		}
 	}
 	var reply Msg
 	if err := json.Unmarshal(buf[:n], &reply); err != nil {
