@@ -6,13 +6,13 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/signal"
 	"strconv"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/hako-runtime/hako/libcontainer"
+	"github.com/hako-runtime/hako/libcontainer/trace"
 )
 
 func init() {
@@ -88,10 +88,16 @@ func runExec(g *global, args []string) error {
 	if err != nil {
 		return err
 	}
+	var sigs *signalCatcher
+	if !detach {
+		sigs = catchSignals()
+		defer sigs.stop()
+	}
 	c, err := libcontainer.Load(g.root, rest[0])
 	if err != nil {
 		return err
 	}
+	trace.Mark("state loaded")
 	f := execFlags{procFile: procFile, cwd: cwd, user: user, apparmor: apparmor, label: label,
 		tty: tty, nnp: nnp, env: env, gids: gids, caps: capsAdd, args: rest[1:]}
 	p, err := f.process(c.Config().Process)
@@ -106,13 +112,9 @@ func runExec(g *global, args []string) error {
 		c.Unlock()
 		return errors.New("cannot use console socket if hako will not detach or allocate tty")
 	}
-	var sigs chan os.Signal
 	var proxy *ttyProxy
 	var pipes *stdioPipes
 	if !detach {
-		sigs = make(chan os.Signal, 128)
-		signal.Notify(sigs)
-		defer signal.Stop(sigs)
 		if p.Terminal {
 			if proxy, err = newTTYProxy(); err != nil {
 				c.Unlock()
@@ -129,6 +131,7 @@ func runExec(g *global, args []string) error {
 			o.Stdio = pipes.child
 		}
 	}
+	sigs.wait()
 	pid, err := c.Exec(o)
 	c.Unlock()
 	if pipes != nil {
@@ -142,7 +145,7 @@ func runExec(g *global, args []string) error {
 			return err
 		}
 	}
-	status := waitInit(pid, sigs, proxy)
+	status := waitInit(pid, sigs.C, proxy)
 	if proxy != nil {
 		proxy.close()
 	}

@@ -54,9 +54,8 @@ func runRun(g *global, args []string) error {
 	}
 	// Signals are caught before the init exists, so none is lost; they are
 	// forwarded once it runs.
-	sigs := make(chan os.Signal, 128)
-	signal.Notify(sigs)
-	defer signal.Stop(sigs)
+	sigs := catchSignals()
+	defer sigs.stop()
 
 	var tty *ttyProxy
 	if o.Spec, err = libcontainer.LoadSpec(o.Bundle); err != nil {
@@ -79,6 +78,7 @@ func runRun(g *global, args []string) error {
 		o.Stdio = pipes.child
 	}
 	o.Foreground = true
+	sigs.wait()
 	c, err := libcontainer.Create(o)
 	if pipes != nil {
 		pipes.started()
@@ -111,7 +111,7 @@ func runRun(g *global, args []string) error {
 	// Don't hold the lock while the container runs: `state`, `kill` and
 	// `exec` from other shells must work.
 	c.Unlock()
-	status := waitInit(pid, sigs, tty)
+	status := waitInit(pid, sigs.C, tty)
 	if tty != nil {
 		tty.close()
 	}
@@ -157,6 +157,40 @@ func startCreated(c *libcontainer.Container, g *global) (*libcontainer.NotifyPro
 
 // waitInit forwards signals to the init and reaps children (we may be
 // their subreaper) until the init exits; it returns the shell-style status.
+// signalCatcher catches every signal, for waitInit to forward.
+type signalCatcher struct {
+	C    chan os.Signal
+	done chan struct{}
+}
+
+// catchSignals starts catching every signal into a buffered channel, on a
+// goroutine: signal.Notify of all signals costs milliseconds here (a
+// sigaction each, and the runtime's signal thread starts), so it overlaps
+// the loading of the spec or state instead of adding to it. wait must
+// return before the process is spawned; from then on no signal is lost.
+func catchSignals() *signalCatcher {
+	s := &signalCatcher{C: make(chan os.Signal, 128), done: make(chan struct{})}
+	go func() {
+		signal.Notify(s.C)
+		close(s.done)
+	}()
+	return s
+}
+
+// wait returns once every signal is caught (nil: none is).
+func (s *signalCatcher) wait() {
+	if s != nil {
+		<-s.done
+	}
+}
+
+func (s *signalCatcher) stop() {
+	if s != nil {
+		<-s.done
+		signal.Stop(s.C)
+	}
+}
+
 func waitInit(pid int, sigs chan os.Signal, tty *ttyProxy) int {
 	for {
 		// Reap first: the SIGCHLD may have come before we listened.

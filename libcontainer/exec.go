@@ -73,6 +73,7 @@ func (c *Container) Exec(o *ExecOpts) (int, error) {
 	if err := lsm.Check(p, lsm.Detect()); err != nil {
 		return 0, err
 	}
+	trace.Mark("process checked")
 	if p.Terminal && o.ConsoleSocket == "" && o.ConsoleConn == nil {
 		return 0, errors.New("cannot allocate tty if hako will detach without setting console socket")
 	}

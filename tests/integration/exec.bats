@@ -233,3 +233,15 @@ ctr_cgroup() {
 	assert_success
 	assert_output "home=/"
 }
+
+@test "exec in the foreground forwards signals to its process" {
+	start_sleeper
+	env "$TAG_VAR=$TAG" "$RUNTIME" --root "$ROOT" exec "$CID" sh -c 'trap "echo got TERM; exit 7" TERM; echo ready; while :; do sleep 0.1; done' >"$TEST_DIR/exec.out" 2>&1 &
+	local pid=$!
+	for i in $(seq 100); do grep -q ready "$TEST_DIR/exec.out" && break; sleep 0.1; done
+	kill -TERM "$pid"
+	rc=0
+	wait "$pid" || rc=$?
+	[ "$rc" -eq 7 ] || fail "exec exited $rc, want 7: $(cat "$TEST_DIR/exec.out")"
+	grep -q "got TERM" "$TEST_DIR/exec.out"
+}
