@@ -100,7 +100,12 @@ func runExec(g *global, args []string) error {
 	trace.Mark("state loaded")
 	f := execFlags{procFile: procFile, cwd: cwd, user: user, apparmor: apparmor, label: label,
 		tty: tty, nnp: nnp, env: env, gids: gids, caps: capsAdd, args: rest[1:]}
-	p, err := f.process(c.Config().Process)
+	spec, err := c.Config()
+	if err != nil {
+		c.Unlock()
+		return err
+	}
+	p, err := f.process(spec.Process)
 	if err != nil {
 		c.Unlock()
 		return err
@@ -123,7 +128,7 @@ func runExec(g *global, args []string) error {
 			defer proxy.close()
 			o.ConsoleConn = proxy.remote
 		} else {
-			if pipes, err = newStdioPipes(c.Config()); err != nil {
+			if pipes, err = newStdioPipes(spec); err != nil {
 				c.Unlock()
 				return err
 			}

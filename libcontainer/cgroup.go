@@ -24,9 +24,10 @@ func (c *Container) cgroup() (cgroups.Manager, error) {
 		Path: c.st.CgroupPath, ID: c.ID, Systemd: c.st.Systemd, Rootless: c.st.Rootless,
 		Paths: c.st.CgroupPaths, Annotations: c.st.Annotations,
 	}
-	// Without the config (List reads the state only) the manager still
-	// finds the cgroup and reads it; only what needs the resources does
-	// not work on it.
+	// Without the config (List reads the state only; the other verbs
+	// decode it only when they need it) the manager still finds the
+	// cgroup and reads it; the resources are only used by the systemd
+	// driver's Apply at create, when the config is at hand.
 	if c.st.Config != nil {
 		cfg.Resources = effectiveResources(c.st.Config)
 	}
@@ -273,17 +274,21 @@ func (c *Container) Update(r *specs.LinuxResources) error {
 	if err := c.requireLive(); err != nil {
 		return err
 	}
+	spec, err := c.spec()
+	if err != nil {
+		return err
+	}
 	m, err := c.cgroup()
 	if err != nil {
 		return err
 	}
-	if c.st.Config.Linux.Resources == nil {
-		c.st.Config.Linux.Resources = &specs.LinuxResources{}
+	if spec.Linux.Resources == nil {
+		spec.Linux.Resources = &specs.LinuxResources{}
 	}
 	// Set does not merge: a flag like --memory-swap needs the stored
 	// memory limit beside it, so the touched sub-structs are merged field
 	// by field with what the container has and applied whole.
-	merged := *c.st.Config.Linux.Resources
+	merged := *spec.Linux.Resources
 	mergeResources(&merged, r)
 	// What runc's update changes: devices, hugepage limits, network and
 	// rdma are left as they are (engines send the whole linux.resources).
@@ -294,7 +299,7 @@ func (c *Container) Update(r *specs.LinuxResources) error {
 	if err := m.Set(apply); err != nil {
 		return err
 	}
-	*c.st.Config.Linux.Resources = merged
+	*spec.Linux.Resources = merged
 	return c.save()
 }
 

@@ -85,3 +85,57 @@ func TestViewDoesNotWaitForTheLock(t *testing.T) {
 		t.Error("Exists = true after the state dir was removed")
 	}
 }
+
+// TestConfigDecodedOnDemand: state.json's config is kept as read until a
+// verb needs it, written back unchanged by a save that never decoded it,
+// and a broken one is an error of the verb that needs it, not of Load.
+func TestConfigDecodedOnDemand(t *testing.T) {
+	dir := t.TempDir()
+	cfg := `{"ociVersion":"1.3.0","process":{"cwd":"/","args":["sh"],"user":{"uid":0,"gid":0}},"root":{"path":"rootfs"},"hooks":{"poststop":[{"path":"/bin/true"}]},"linux":{"resources":{"pids":{"limit":7}}}}`
+	write := func(config string) {
+		st := `{"id":"c","bundle":"/b","rootfs":"/b/rootfs","created":"2026-11-30T00:00:00Z","init_pid":0,"init_start":0,"config":` + config + `}`
+		if err := os.WriteFile(filepath.Join(dir, stateFile), []byte(st), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(cfg)
+	c := &Container{ID: "c", dir: dir, lock: -1}
+	if err := c.read(true, false); err != nil {
+		t.Fatal(err)
+	}
+	if c.st.Config != nil {
+		t.Fatal("the config was decoded by Load")
+	}
+	if err := c.save(); err != nil {
+		t.Fatal(err)
+	}
+	c2 := &Container{ID: "c", dir: dir, lock: -1}
+	if err := c2.read(true, false); err != nil {
+		t.Fatal(err)
+	}
+	s, err := c2.spec()
+	if err != nil || s == nil || s.Linux.Resources.Pids.Limit == nil || *s.Linux.Resources.Pids.Limit != 7 {
+		t.Fatalf("config after a save without decode: %+v, %v", s, err)
+	}
+	if h, err := c2.hookSpec(); err != nil || len(h.Hooks.Poststop) != 1 {
+		t.Fatalf("hooks: %+v, %v", h, err)
+	}
+	// a config without hooks: no decode for the verbs that only need them
+	write(`{"ociVersion":"1.3.0","linux":{}}`)
+	c3 := &Container{ID: "c", dir: dir, lock: -1}
+	if err := c3.read(true, false); err != nil {
+		t.Fatal(err)
+	}
+	if h, err := c3.hookSpec(); err != nil || h.Hooks != nil || c3.st.Config != nil {
+		t.Fatalf("hookSpec of a config without hooks: %+v, %v (decoded: %v)", h, err, c3.st.Config != nil)
+	}
+	// a config of the wrong shape fails the verb that needs it
+	write(`{"ociVersion":1}`)
+	c4 := &Container{ID: "c", dir: dir, lock: -1}
+	if err := c4.read(true, false); err != nil {
+		t.Fatalf("Load failed on a config it does not need: %v", err)
+	}
+	if _, err := c4.Config(); err == nil {
+		t.Fatal("a broken config decoded without error")
+	}
+}

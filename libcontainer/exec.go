@@ -77,13 +77,17 @@ func (c *Container) Exec(o *ExecOpts) (int, error) {
 	if p.Terminal && o.ConsoleSocket == "" && o.ConsoleConn == nil {
 		return 0, errors.New("cannot allocate tty if hako will detach without setting console socket")
 	}
-	spec := *c.st.Config
+	base, err := c.spec()
+	if err != nil {
+		return 0, err
+	}
+	spec := *base
 	// oom_score_adj is the container's, whatever the process JSON says:
 	// runc writes the container's for every process that joins it.
 	// So is the umask (runc takes it from the container's config too).
 	pp := *p
-	pp.OOMScoreAdj = c.st.Config.Process.OOMScoreAdj
-	pp.User.Umask = c.st.Config.Process.User.Umask
+	pp.OOMScoreAdj = base.Process.OOMScoreAdj
+	pp.User.Umask = base.Process.User.Umask
 	spec.Process = &pp
 	spec.Hooks = nil
 	nsFiles, err := c.openNamespaces(spec.Linux.Namespaces)

@@ -44,7 +44,11 @@ func (c *Container) Start(log *logs.Logger) error {
 	trace.Mark("init released")
 	c.Status = Running
 	log.Debugf("container %s started", c.ID)
-	if h := c.st.Config.Hooks; h != nil && len(h.Poststart) > 0 {
+	spec, err := c.hookSpec()
+	if err != nil {
+		return err
+	}
+	if h := spec.Hooks; h != nil && len(h.Poststart) > 0 {
 		// The init by pidfd, taken under the lock: the kill below must
 		// not reach a recycled pid.
 		pidfd, err := c.pidfd()
@@ -103,8 +107,12 @@ func (c *Container) Kill(sig unix.Signal, all bool) error {
 	// Without a pid namespace of its own the init's death does not take
 	// the container's other processes with it: runc sends KILL to every
 	// process of the cgroup then, also once the init is gone.
-	if sig == unix.SIGKILL && !privatePidNS(c.st.Config) && c.st.CgroupPaths != nil {
-		all = true
+	if sig == unix.SIGKILL && c.st.CgroupPaths != nil {
+		spec, err := c.spec()
+		if err != nil {
+			return err
+		}
+		all = all || !privatePidNS(spec)
 	}
 	if err := c.Require(OpKill); err != nil {
 		// runc lets kill --all reach the leftovers of a stopped container
@@ -185,11 +193,15 @@ func (c *Container) Delete(force bool, log *logs.Logger) error {
 	// As in runc, poststop hooks run once the container is gone, and
 	// without its lock: they are the engine's and may take their time.
 	c.Unlock()
-	if c.st.Config != nil && c.st.Config.Hooks != nil && len(c.st.Config.Hooks.Poststop) > 0 {
+	spec, err := c.hookSpec()
+	if err != nil {
+		return fmt.Errorf("unable to destroy container: %w", err)
+	}
+	if spec != nil && spec.Hooks != nil && len(spec.Hooks.Poststop) > 0 {
 		// As in runc, the container is gone all the same; the caller
 		// decides whether the hook's failure is fatal (delete) or a
 		// warning (run).
-		if err := hooks.Run("poststop", c.st.Config.Hooks.Poststop, st, hooks.Opts{Dir: c.HookDir}); err != nil {
+		if err := hooks.Run("poststop", spec.Hooks.Poststop, st, hooks.Opts{Dir: c.HookDir}); err != nil {
 			return fmt.Errorf("unable to destroy container: %w", err)
 		}
 	}
