@@ -1,7 +1,6 @@
 package nsenter
 
 import (
-	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,9 +17,20 @@ import (
 // "hako-init <fd> <path> <argv...>" it is the C waiting stage (hako_wait)
 // and never reaches the Go runtime.
 
+// output is a process's stdout and stderr, in a file: the process writes
+// it directly (no copying goroutine racing with the test's reads).
+type output struct{ path string }
+
+func (o output) String() string {
+	b, _ := os.ReadFile(o.path)
+	return string(b)
+}
+
+func (o output) Len() int { return len(o.String()) }
+
 // waiter starts the stage with a fifo at fd 3 and returns it with the
-// write end of the fifo and the combined output buffer.
-func waiter(t *testing.T, args ...string) (*exec.Cmd, *os.File, *bytes.Buffer) {
+// write end of the fifo and the combined output.
+func waiter(t *testing.T, args ...string) (*exec.Cmd, *os.File, output) {
 	t.Helper()
 	self, err := os.Executable()
 	if err != nil {
@@ -35,20 +45,25 @@ func waiter(t *testing.T, args ...string) (*exec.Cmd, *os.File, *bytes.Buffer) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { rw.Close() })
-	var out bytes.Buffer
+	out := output{filepath.Join(t.TempDir(), "out")}
+	of, err := os.Create(out.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer of.Close()
 	cmd := &exec.Cmd{
 		Path:       self,
 		Args:       append([]string{"hako-init", "3"}, args...),
 		Env:        []string{"WAITER_ENV=kept"},
 		ExtraFiles: []*os.File{rw},
-		Stdout:     &out,
-		Stderr:     &out,
+		Stdout:     of,
+		Stderr:     of,
 	}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	return cmd, rw, &out
+	return cmd, rw, out
 }
 
 // status reads /proc/<pid>/status once the stage has named itself.
