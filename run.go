@@ -155,8 +155,6 @@ func startCreated(c *libcontainer.Container, g *global) (*libcontainer.NotifyPro
 	return notify, nil
 }
 
-// waitInit forwards signals to the init and reaps children (we may be
-// their subreaper) until the init exits; it returns the shell-style status.
 // signalCatcher catches every signal, for waitInit to forward.
 type signalCatcher struct {
 	C    chan os.Signal
@@ -191,6 +189,8 @@ func (s *signalCatcher) stop() {
 	}
 }
 
+// waitInit forwards signals to the init and reaps children (we may be
+// their subreaper) until the init exits; it returns the shell-style status.
 func waitInit(pid int, sigs chan os.Signal, tty *ttyProxy) int {
 	for {
 		// Reap first: the SIGCHLD may have come before we listened.

@@ -2,6 +2,7 @@ package libcontainer
 
 import (
 	"github.com/hako-runtime/hako/libcontainer/caps"
+	"github.com/hako-runtime/hako/libcontainer/initproc"
 	"github.com/hako-runtime/hako/libcontainer/validate"
 	"github.com/hako-runtime/hako/nsenter"
 )
@@ -31,13 +32,7 @@ func (sp *spawner) execPlan(consoleFD int) (*nsenter.ExecPlan, error) {
 		UID: p.User.UID, GID: p.User.GID,
 		NoNewPrivileges: p.NoNewPrivileges, Umask: p.User.Umask,
 		PreserveFDs: uint32(sp.o.PreserveFDs),
-	}
-	seen := map[uint32]bool{p.User.GID: true}
-	for _, g := range p.User.AdditionalGids {
-		if !seen[g] {
-			seen[g] = true
-			plan.Groups = append(plan.Groups, g)
-		}
+		Groups:      initproc.SupplementaryGroups(p.User),
 	}
 	if p.Capabilities != nil {
 		s, _ := caps.FromSpec(p.Capabilities) // Exec warned about unknown names

@@ -116,12 +116,19 @@ static uint64_t u64(const char *p)
 	return v;
 }
 
+// xrealloc is realloc that reports running out of memory as a failed plan.
+static void *xrealloc(void *ptr, size_t size)
+{
+	void *p = realloc(ptr, size);
+	if (p == NULL)
+		hako_report(ENOMEM, "exec plan");
+	return p;
+}
+
 // strv appends s to the NULL-terminated vector *v of *n entries.
 static void strv(char ***v, int *n, char *s)
 {
-	*v = realloc(*v, sizeof(char *) * (size_t)(*n + 2));
-	if (*v == NULL)
-		hako_report(ENOMEM, "exec plan");
+	*v = xrealloc(*v, sizeof(char *) * (size_t)(*n + 2));
 	(*v)[(*n)++] = s;
 	(*v)[*n] = NULL;
 }
@@ -132,8 +139,10 @@ static void parse(char *buf, size_t len, struct plan *p)
 {
 	memset(p, 0, sizeof(*p));
 	p->console_fd = -1;
-	strv(&p->argv, &p->argc, NULL), p->argc = 0;
-	strv(&p->envp, &p->envc, NULL), p->envc = 0;
+	// empty vectors, NULL-terminated
+	p->argv = xrealloc(NULL, sizeof(char *));
+	p->envp = xrealloc(NULL, sizeof(char *));
+	p->argv[0] = p->envp[0] = NULL;
 	for (size_t o = 0; o < len;) {
 		if (len - o < 8)
 			bad_plan("truncated record header");
@@ -164,9 +173,7 @@ static void parse(char *buf, size_t len, struct plan *p)
 		case PLAN_GROUP:
 			if (n != 4)
 				bad_plan("group");
-			p->groups = realloc(p->groups, sizeof(gid_t) * (size_t)(p->ngroups + 1));
-			if (p->groups == NULL)
-				hako_report(ENOMEM, "exec plan");
+			p->groups = xrealloc(p->groups, sizeof(gid_t) * (size_t)(p->ngroups + 1));
 			p->groups[p->ngroups++] = u32(v);
 			break;
 		case PLAN_CAPS:
@@ -189,16 +196,17 @@ static void parse(char *buf, size_t len, struct plan *p)
 			p->need_home = 1;
 			break;
 		case PLAN_SECCOMP:
-			// flags u32, notify u32, then sock_filter records
-			if (n < 8 || (n - 8) % sizeof(struct sock_filter) != 0 || n == 8)
+			// flags u32, notify u32, then 1 to BPF_MAXINSNS sock_filter
+			// records (more would wrap sock_fprog's 16-bit length)
+			if (n <= 8 || (n - 8) % sizeof(struct sock_filter) != 0 ||
+			    (n - 8) / sizeof(struct sock_filter) > BPF_MAXINSNS)
 				bad_plan("seccomp");
 			p->has_seccomp = 1;
 			p->seccomp_flags = u32(v);
 			p->seccomp_notify = u32(v + 4) != 0;
 			p->seccomp.len = (unsigned short)((n - 8) / sizeof(struct sock_filter));
-			p->seccomp.filter = malloc(n - 8);
-			if (p->seccomp.filter == NULL)
-				hako_report(ENOMEM, "exec plan");
+			// copied: the record is not aligned for struct sock_filter
+			p->seccomp.filter = xrealloc(NULL, n - 8);
 			memcpy(p->seccomp.filter, v + 8, n - 8);
 			break;
 		case PLAN_PERSONALITY:
@@ -215,9 +223,7 @@ static void parse(char *buf, size_t len, struct plan *p)
 			p->mempolicy_mode = u32(v);
 			p->nodemask_words = (n - 4) / 8;
 			if (p->nodemask_words > 0) {
-				p->nodemask = malloc(n - 4);
-				if (p->nodemask == NULL)
-					hako_report(ENOMEM, "exec plan");
+				p->nodemask = xrealloc(NULL, n - 4);
 				for (size_t i = 0; i < p->nodemask_words; i++)
 					p->nodemask[i] = (unsigned long)u64(v + 4 + 8 * i);
 			}

@@ -37,14 +37,26 @@ func resolveUser(p *specs.Process, needHome bool) (*user, error) {
 			return true
 		})
 	}
-	seen := map[int]bool{u.gid: true}
-	for _, g := range p.User.AdditionalGids {
-		if !seen[int(g)] {
-			seen[int(g)] = true
-			u.groups = append(u.groups, int(g))
-		}
+	for _, g := range SupplementaryGroups(p.User) {
+		u.groups = append(u.groups, int(g))
 	}
 	return u, nil
+}
+
+// SupplementaryGroups are the groups a process of user u gets besides its
+// gid: exactly additionalGids (runc adds none of its own for a numeric
+// user), each once and without the gid. The Go init and the host's exec
+// plan (nsenter's C applier) both set these.
+func SupplementaryGroups(u specs.User) []uint32 {
+	var out []uint32
+	seen := map[uint32]bool{u.GID: true}
+	for _, g := range u.AdditionalGids {
+		if !seen[g] {
+			seen[g] = true
+			out = append(out, g)
+		}
+	}
+	return out
 }
 
 // eachLine calls fn with the fields of each line of the regular file at

@@ -236,9 +236,10 @@ ctr_cgroup() {
 
 @test "exec in the foreground forwards signals to its process" {
 	start_sleeper
-	env "$TAG_VAR=$TAG" "$RUNTIME" --root "$ROOT" exec "$CID" sh -c 'trap "echo got TERM; exit 7" TERM; echo ready; while :; do sleep 0.1; done' >"$TEST_DIR/exec.out" 2>&1 &
+	env "$TAG_VAR=$TAG" "$RUNTIME" --root "$ROOT" exec "$CID" sh -c 'trap "echo got TERM; exit 7" TERM; echo ready; while :; do sleep 0.1; done' \
+		</dev/null >"$TEST_DIR/exec.out" 2>&1 3>&- &
 	local pid=$!
-	for i in $(seq 100); do grep -q ready "$TEST_DIR/exec.out" && break; sleep 0.1; done
+	wait_output_contains exec ready
 	kill -TERM "$pid"
 	rc=0
 	wait "$pid" || rc=$?

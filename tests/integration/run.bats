@@ -48,7 +48,7 @@ start_run_bg() {
 	set_cmd 'trap "echo got TERM; exit 7" TERM; echo ready; while :; do sleep 0.1; done'
 	start_run_bg
 	wait_for_status "$CID" running
-	for i in $(seq 50); do grep -q ready "$TEST_DIR/run.out" && break; sleep 0.1; done
+	wait_output_contains run ready
 	kill -TERM "$RUN_PID"
 	rc=0
 	wait "$RUN_PID" || rc=$?
