@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -15,7 +14,6 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/hako-runtime/hako/libcontainer/caps"
-	"github.com/hako-runtime/hako/libcontainer/initproc"
 	"github.com/hako-runtime/hako/libcontainer/logs"
 	"github.com/hako-runtime/hako/libcontainer/lsm"
 	rfs "github.com/hako-runtime/hako/libcontainer/rootfs"
@@ -254,15 +252,6 @@ func writePidFile(path string, pid int) error {
 		return fmt.Errorf("write pid file: %w", err)
 	}
 	return nil
-}
-
-// readMsg reads one sync message; on EOF it says how the init ended.
-func readMsg(dec *json.Decoder) (msg initproc.Msg, err error) {
-	err = dec.Decode(&msg)
-	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-		err = errors.New("init exited before finishing setup")
-	}
-	return msg, err
 }
 
 // mapsFor renders a spec id mapping as /proc/pid/[ug]id_map text.

@@ -1,8 +1,6 @@
 package libcontainer
 
 import (
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -15,8 +13,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/hako-runtime/hako/internal/fdpass"
-	"github.com/hako-runtime/hako/libcontainer/initproc"
 	"github.com/hako-runtime/hako/libcontainer/rootfs"
+	"github.com/hako-runtime/hako/libcontainer/syncproto"
 )
 
 // openMountSources opens every bind mount source of mounts as a detached
@@ -99,28 +97,18 @@ func openSourcesIn(pid int, mounts []specs.Mount, userns map[int]int) (fds []int
 	return fds, nil
 }
 
-// sendMountSources answers the init's MsgMountSources: the fds with
-// SCM_RIGHTS and their count, or the error that stops the init.
-func sendMountSources(sock *os.File, pid int, spec *specs.Spec) error {
+// sendMountSources answers the init's mountsrc request: the fds with
+// SCM_RIGHTS, or the error that stops the init (also returned).
+func sendMountSources(conn *syncproto.Conn, pid int, spec *specs.Spec) error {
 	fds, err := openMountSources(pid, spec)
-	reply := initproc.Msg{Type: "ok", Pid: len(fds)}
+	defer fdpass.Close(fds)
 	if err != nil {
-		reply = initproc.Msg{Type: initproc.MsgError, Msg: err.Error()}
+		return conn.Reply(err)
 	}
-	defer func() {
-		for _, fd := range fds {
-			unix.Close(fd)
-		}
-	}()
-	b, _ := json.Marshal(reply)
-	// one JSON line: the init reads it in one recvmsg, past its decoder
-	if n, serr := fdpass.Send(sock, append(b, '\n'), fds...); (serr != nil || n != len(b)+1) && err == nil {
-		if serr == nil {
-			serr = errors.New("short write")
-		}
-		err = fmt.Errorf("send mount sources: %w", serr)
+	if err := conn.SendFDs(syncproto.Msg{Type: syncproto.MountSources}, fds); err != nil {
+		return fmt.Errorf("send mount sources: %w", err)
 	}
-	return err
+	return nil
 }
 
 // UsernsHoldArg is the argument with which hako only holds a user

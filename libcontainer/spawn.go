@@ -1,7 +1,6 @@
 package libcontainer
 
 import (
-	"encoding/json"
 	"fmt"
 	"net"
 	"os"
@@ -19,6 +18,7 @@ import (
 	"github.com/hako-runtime/hako/libcontainer/initproc"
 	"github.com/hako-runtime/hako/libcontainer/lsm"
 	"github.com/hako-runtime/hako/libcontainer/rootfs"
+	"github.com/hako-runtime/hako/libcontainer/syncproto"
 	"github.com/hako-runtime/hako/libcontainer/trace"
 	"github.com/hako-runtime/hako/libcontainer/validate"
 	"github.com/hako-runtime/hako/seccomp"
@@ -42,44 +42,28 @@ type spawner struct {
 	subCgroups map[string]string
 }
 
-// bootstrap renders the nsenter directives (see nsenter/doc.go).
-// With execNS set (exec), every namespace of the container is joined
-// through the path given for its type instead, and nothing is created.
-// A plan (exec, see nsenter.ExecPlan) follows the directives.
-func bootstrap(s *specs.Spec, execNS map[specs.LinuxNamespaceType]string, plan []byte) []byte {
-	var b strings.Builder
-	var flags uintptr
-	var joins []string
+// bootstrap says what nsenter does (see syncproto.Bootstrap). With
+// execNS set (exec), every namespace of the container is joined through
+// the path given for its type instead, and nothing is created.
+func bootstrap(s *specs.Spec, execNS map[specs.LinuxNamespaceType]string, plan []byte) *syncproto.Bootstrap {
+	b := &syncproto.Bootstrap{Plan: plan}
 	for _, ns := range s.Linux.Namespaces {
 		f := validate.NamespaceFlags[ns.Type]
-		if execNS != nil {
-			joins = append(joins, fmt.Sprintf("join %d %s\n", f, execNS[ns.Type]))
-			continue
+		switch {
+		case execNS != nil:
+			b.Joins = append(b.Joins, syncproto.Join{Flag: f, Path: execNS[ns.Type]})
+		case ns.Path == "":
+			b.Clone |= f
+		default:
+			b.Joins = append(b.Joins, syncproto.Join{Flag: f, Path: ns.Path})
 		}
-		if ns.Path == "" {
-			flags |= f
-			continue
-		}
-		joins = append(joins, fmt.Sprintf("join %d %s\n", f, ns.Path))
 	}
-	fmt.Fprintf(&b, "clone %d\n", flags)
-	for _, j := range joins {
-		b.WriteString(j)
-	}
-	if flags&unix.CLONE_NEWUSER != 0 {
-		b.WriteString("maps\n")
-	}
+	b.Maps = b.Clone&unix.CLONE_NEWUSER != 0
 	// Offsets only for a time namespace made here: one that exists (an
 	// exec's, or one joined by path) has them already, and they cannot
 	// change once a process is in it.
-	if flags&unix.CLONE_NEWTIME != 0 && len(s.Linux.TimeOffsets) > 0 {
-		b.WriteString("timens\n")
-	}
-	if len(plan) > 0 {
-		fmt.Fprintf(&b, "plan %d\n", len(plan))
-	}
-	b.WriteString("\n")
-	return append([]byte(b.String()), plan...)
+	b.Timens = b.Clone&unix.CLONE_NEWTIME != 0 && len(s.Linux.TimeOffsets) > 0
+	return b
 }
 
 func (sp *spawner) run() error {
@@ -236,39 +220,37 @@ func (sp *spawner) run() error {
 			return err
 		}
 	}
-	boot := bootstrap(sp.spec, execNS, plan)
-	if _, err := parent.Write(boot); err != nil {
-		return fmt.Errorf("send bootstrap: %w", err)
+	conn := syncproto.NewConn(parent)
+	if err := conn.SendBootstrap(bootstrap(sp.spec, execNS, plan)); err != nil {
+		return err
 	}
-	dec := json.NewDecoder(parent)
-	enc := json.NewEncoder(parent)
 	stage0 := sp.cmd.Process.Pid
 	for {
-		msg, err := readMsg(dec)
+		msg, err := conn.Recv()
 		if err != nil {
 			return sp.initError(err)
 		}
-		trace.Mark("init says " + msg.Type)
+		trace.Mark("init says " + string(msg.Type))
 		switch msg.Type {
-		case initproc.MsgError:
+		case syncproto.Error:
 			return sp.initError(msg.Err())
-		case initproc.MsgMaps:
+		case syncproto.Maps:
 			if err := writeMaps(stage0, sp.spec.Linux); err != nil {
 				return err
 			}
-			if _, err := parent.Write([]byte{'m'}); err != nil {
+			if err := conn.Ack(syncproto.AckMaps); err != nil {
 				return err
 			}
-		case initproc.MsgHostRoot:
-			sp.c.st.HostRootMount = uint64(msg.Pid)
-		case initproc.MsgTimens:
+		case syncproto.HostRoot:
+			sp.c.st.HostRootMount = msg.MountID
+		case syncproto.Timens:
 			if err := writeTimeOffsets(stage0, sp.spec.Linux.TimeOffsets); err != nil {
 				return err
 			}
-			if _, err := parent.Write([]byte{'t'}); err != nil {
+			if err := conn.Ack(syncproto.AckTimens); err != nil {
 				return err
 			}
-		case initproc.MsgPid:
+		case syncproto.Pid:
 			sp.initPid = msg.Pid
 			if sp.execPid == 0 && joinsUserNS(sp.spec) {
 				if err := checkJoinedUserMaps(msg.Pid, sp.spec); err != nil {
@@ -304,7 +286,7 @@ func (sp *spawner) run() error {
 			}
 			if plan != nil {
 				// the applier goes on once the pid is seen
-				if _, err := parent.Write([]byte{'p'}); err != nil {
+				if err := conn.Ack(syncproto.AckPid); err != nil {
 					return err
 				}
 				continue
@@ -316,34 +298,30 @@ func (sp *spawner) run() error {
 				Seccomp: sp.seccomp,
 				LSM:     lsm.Detect(),
 			}
-			if err := enc.Encode(cfg); err != nil {
-				return fmt.Errorf("send init config: %w", err)
-			}
-		case initproc.MsgHooks:
-			if err := sp.reply(enc, sp.hooksStep()); err != nil {
+			if err := conn.SendConfig(cfg); err != nil {
 				return err
 			}
-		case initproc.MsgLimits:
-			if err := sp.reply(enc, applyLimits(sp.initPid, sp.spec.Process)); err != nil {
+		case syncproto.Hooks:
+			if err := conn.Reply(sp.hooksStep()); err != nil {
 				return err
 			}
-		case initproc.MsgWarn:
+		case syncproto.Limits:
+			if err := conn.Reply(applyLimits(sp.initPid, sp.spec.Process)); err != nil {
+				return err
+			}
+		case syncproto.Warn:
 			sp.o.Log.Warnf("%s", msg.Msg)
-		case initproc.MsgAmbient:
-			sp.o.Log.Warnf("%s", caps.AmbientWarning(msg.Pid-1, unix.Errno(msg.Errno)))
-		case initproc.MsgMountSources:
-			if err := sendMountSources(parent, sp.initPid, sp.spec); err != nil {
+		case syncproto.Ambient:
+			sp.o.Log.Warnf("%s", caps.AmbientWarning(msg.Cap, unix.Errno(msg.Errno)))
+		case syncproto.MountSources:
+			if err := sendMountSources(conn, sp.initPid, sp.spec); err != nil {
 				return err
 			}
-		case initproc.MsgSeccomp:
-			reply := initproc.Msg{Type: "ok"}
-			if err := sp.passListener(msg.Pid); err != nil {
-				reply = initproc.Msg{Type: initproc.MsgError, Msg: err.Error()}
-			}
-			if err := enc.Encode(reply); err != nil {
+		case syncproto.Seccomp:
+			if err := conn.Reply(sp.passListener(msg.FD)); err != nil {
 				return err
 			}
-		case initproc.MsgReady:
+		case syncproto.Ready:
 			return nil
 		default:
 			return fmt.Errorf("unexpected message %q from init", msg.Type)
@@ -421,19 +399,6 @@ func (sp *spawner) hooksStep() error {
 		return sp.hostHooks()
 	}
 	return nil
-}
-
-// reply answers a request of the init: "ok", or the error, which is also
-// returned (the init reports it too, but this text is the root cause).
-func (sp *spawner) reply(enc *json.Encoder, err error) error {
-	reply := initproc.Msg{Type: "ok"}
-	if err != nil {
-		reply = initproc.Msg{Type: initproc.MsgError, Msg: err.Error()}
-	}
-	if e := enc.Encode(reply); e != nil && err == nil {
-		return e
-	}
-	return err
 }
 
 // passListener takes the init's seccomp listener fd and hands it to the

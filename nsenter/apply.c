@@ -398,7 +398,7 @@ static void load_seccomp(struct plan *p)
 	if (!p->seccomp_notify)
 		return;
 	// the host takes the listener with pidfd_getfd, by its number here
-	hako_send("seccomp", NULL, (int)fd, 0);
+	hako_send("seccomp", NULL, "fd", fd, 0);
 	expect_ok();
 	close((int)fd);
 }
@@ -437,7 +437,7 @@ static void set_caps(struct plan *p)
 			continue;
 		// a warning, as in runc: the host names the capability
 		if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, i, 0, 0) < 0)
-			hako_send("ambient", NULL, i + 1, errno);
+			hako_send("ambient", NULL, "cap", i, errno);
 	}
 }
 
@@ -542,7 +542,7 @@ void hako_apply(char *buf, size_t len)
 		cwd_later = 1;
 	}
 	// the host sets rlimits, I/O priority and scheduler by pid now
-	hako_send("limits", NULL, 0, 0);
+	hako_send("limits", NULL, NULL, 0, 0);
 	expect_ok();
 	chown_stdio(p.uid);
 	if (p.has_caps) {
@@ -585,7 +585,7 @@ void hako_apply(char *buf, size_t len)
 			load_seccomp(&p);
 	}
 	hako_trace("exec plan applied");
-	hako_send("ready", NULL, 0, 0);
+	hako_send("ready", NULL, NULL, 0, 0);
 	execve(path, p.argv, p.envp);
 	char msg[256];
 	dprintf(2, "hako init: exec \"%s\": %s\n", p.argv[0], hako_strerror(errno, msg, sizeof(msg)));

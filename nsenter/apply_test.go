@@ -14,6 +14,8 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/hako-runtime/hako/libcontainer/syncproto"
 )
 
 // The exec applier (apply.c) run directly: the test binary carries the
@@ -22,18 +24,16 @@ import (
 // in a scratch mount namespace of its own (clone CLONE_NEWNS) or joins
 // one the test made.
 
-// hostMsg is one JSON line of the stage (initproc.Msg's wire form).
-type hostMsg struct {
-	Type  string `json:"type"`
-	Pid   int    `json:"pid"`
-	Msg   string `json:"msg"`
-	Errno int    `json:"errno"`
-}
+// hostMsg is one JSON line of the stage: the host reads the same type.
+type hostMsg = syncproto.Msg
 
 type applied struct {
 	out   string    // the process's stdout and stderr
 	msgs  []hostMsg // every message of the stage, in order
 	err   *hostMsg  // the error reported, if any
+	// listener is what the fd of a "seccomp" message is, taken from the
+	// stage with pidfd_getfd as the host does (a /proc/self/fd link).
+	listener string
 	state *os.ProcessState
 }
 
@@ -93,9 +93,12 @@ loop:
 		}
 		res.msgs = append(res.msgs, m)
 		switch m.Type {
-		case "pid":
-			parent.Write([]byte{'p'})
-		case "limits", "seccomp":
+		case syncproto.Pid:
+			parent.Write([]byte{syncproto.AckPid})
+		case syncproto.Seccomp:
+			res.listener = takeFD(t, res.msgs[0].Pid, m.FD)
+			parent.Write(ok)
+		case syncproto.Limits:
 			parent.Write(ok)
 		case "error":
 			res.err = &m
@@ -181,7 +184,7 @@ func TestApplyAmbientWarning(t *testing.T) {
 	r := applyPlan(t, scratchNS, p)
 	r.must(t)
 	for _, m := range r.msgs {
-		if m.Type == "ambient" && m.Pid-1 == 5 && m.Errno == int(syscall.EPERM) {
+		if m.Type == syncproto.Ambient && m.Cap == 5 && m.Errno == int(syscall.EPERM) {
 			return
 		}
 	}
@@ -276,6 +279,39 @@ func TestApplySeccomp(t *testing.T) {
 		if !strings.Contains(out, "Operation not permitted") || !strings.Contains(out, "rc=1") || statusField(out, "Seccomp") != "2" {
 			t.Errorf("no_new_privs %v: mkdir not refused by the filter: %q", nnp, out)
 		}
+	}
+}
+
+// takeFD names what fd is in process pid, via pidfd_getfd.
+func takeFD(t *testing.T, pid, fd int) string {
+	pidfd, err := unix.PidfdOpen(pid, 0)
+	if err != nil {
+		t.Errorf("pidfd_open %d: %v", pid, err)
+		return ""
+	}
+	defer unix.Close(pidfd)
+	own, err := unix.PidfdGetfd(pidfd, fd, 0)
+	if err != nil {
+		t.Errorf("pidfd_getfd %d of %d: %v", fd, pid, err)
+		return ""
+	}
+	defer unix.Close(own)
+	link, _ := os.Readlink(fmt.Sprintf("/proc/self/fd/%d", own))
+	return link
+}
+
+// A notify filter's listener is announced by its fd number in the
+// process, which the host takes over before the process goes on.
+func TestApplySeccompListener(t *testing.T) {
+	p := sh(`echo ran`)
+	p.Seccomp = seccompDenyMkdir(t)
+	p.Seccomp.Flags, p.Seccomp.Notify = unix.SECCOMP_FILTER_FLAG_NEW_LISTENER, true
+	r := applyPlan(t, scratchNS, p)
+	if out := r.must(t); out != "ran\n" {
+		t.Errorf("output %q", out)
+	}
+	if r.listener != "anon_inode:seccomp notify" {
+		t.Errorf("the seccomp message's fd is %q in the process, want the listener", r.listener)
 	}
 }
 

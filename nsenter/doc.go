@@ -25,10 +25,12 @@
 //	                       joined namespaces and execs the process, so no
 //	                       Go runtime starts (see ExecPlan)
 //
-// The stages' messages are JSON lines {"type", "msg", "pid", "errno"}; a
-// failed step sends type "error" with its name in msg and errno, which the
-// host appends in Go's words. The applier also sends "limits" and, with a
-// seccomp listener, "seccomp" (answered {"type":"ok"}), "ambient" for an
-// ambient capability the kernel would not raise (warned by the host), and
-// "ready" just before its execve; it waits for one byte 'p' after the pid.
+// The stages' messages are JSON lines of libcontainer/syncproto's Msg,
+// which also tables every step: "pid" (field pid), "maps" and "timens"
+// (answered by one byte each), "error" (msg, errno: the host appends the
+// errno in Go's words). The applier also sends "limits" and, with a
+// seccomp listener, "seccomp" (field fd, the listener's number here; both
+// answered {"type":"ok"}), "ambient" (fields cap, errno) for an ambient
+// capability the kernel would not raise (warned by the host), and "ready"
+// just before its execve; it waits for one byte 'p' after the pid.
 package nsenter

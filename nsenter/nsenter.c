@@ -75,7 +75,7 @@ static size_t json_string(char *out, size_t o, size_t cap, const char *s)
 	return o;
 }
 
-void hako_send(const char *type, const char *msg, int pid, int err)
+void hako_send(const char *type, const char *msg, const char *key, long val, int err)
 {
 	char out[2400];
 	size_t o = (size_t)snprintf(out, sizeof(out), "{\"type\":\"%s\"", type);
@@ -84,8 +84,8 @@ void hako_send(const char *type, const char *msg, int pid, int err)
 		o = json_string(out, o, sizeof(out) - 64, msg);
 		out[o++] = '"';
 	}
-	if (pid != 0)
-		o += (size_t)snprintf(out + o, sizeof(out) - o, ",\"pid\":%d", pid);
+	if (key != NULL)
+		o += (size_t)snprintf(out + o, sizeof(out) - o, ",\"%s\":%ld", key, val);
 	if (err != 0)
 		o += (size_t)snprintf(out + o, sizeof(out) - o, ",\"errno\":%d", err);
 	o += (size_t)snprintf(out + o, sizeof(out) - o, "}\n");
@@ -107,7 +107,7 @@ void hako_report(int err, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	hako_send("error", msg, 0, err);
+	hako_send("error", msg, NULL, 0, err);
 	_exit(1);
 }
 
@@ -419,7 +419,7 @@ void hako_nsenter(int argc, char **argv, char **envp)
 			return; // the init: carry on into the Go runtime
 		}
 	}
-	hako_send("pid", NULL, pid, 0);
+	hako_send("pid", NULL, "pid", pid, 0);
 	if (need_fork)
 		_exit(0);
 	if (plan != NULL)

@@ -11,9 +11,9 @@ extern int hako_sync_fd;
 void hako_write_all(const char *buf, size_t len);
 int hako_read_byte(char *c);
 
-// hako_send sends one JSON line {"type":..,"msg":..,"pid":..,"errno":..};
-// msg may be NULL, pid and err are left out when 0.
-void hako_send(const char *type, const char *msg, int pid, int err);
+// hako_send sends one JSON line {"type":..,"msg":..,<key>:..,"errno":..}
+// (syncproto.Msg): msg and key may be NULL, err is left out when 0.
+void hako_send(const char *type, const char *msg, const char *key, long val, int err);
 
 // hako_report sends an error whose text is the formatted message and whose
 // errno, when not 0, the host appends in Go's wording (%w), then exits 1.

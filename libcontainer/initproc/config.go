@@ -1,10 +1,6 @@
 package initproc
 
 import (
-	"errors"
-	"fmt"
-	"syscall"
-
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/hako-runtime/hako/libcontainer/lsm"
@@ -12,7 +8,7 @@ import (
 )
 
 // Config is everything the init needs, sent by the host as one JSON value
-// after the nsenter stage; the spec is the already validated one, never
+// in answer to the nsenter stage's pid (see syncproto); the spec is the already validated one, never
 // re-read from the bundle (which could have changed since).
 type Config struct {
 	ID           string      `json:"id"`
@@ -51,53 +47,3 @@ type Config struct {
 	// pivot_root the init only sees the container's /sys.
 	LSM lsm.Host `json:"lsm"`
 }
-
-// Msg is one JSON line on the sync socket, in either direction.
-type Msg struct {
-	Type string `json:"type"` // maps, pid, hooks, limits, warn, ready, error
-	Pid  int    `json:"pid,omitempty"`
-	Msg  string `json:"msg,omitempty"`
-	// Errno is the error number of a failed step of the C stages
-	// (nsenter.c, apply.c); the host words it as Go does, after Msg.
-	Errno int `json:"errno,omitempty"`
-}
-
-// Err is the error an "error" message carries, its errno wrapped.
-func (m Msg) Err() error {
-	if m.Errno != 0 {
-		return fmt.Errorf("%s: %w", m.Msg, syscall.Errno(m.Errno))
-	}
-	return errors.New(m.Msg)
-}
-
-// Sync socket message types.
-const (
-	MsgMaps = "maps"
-	// MsgTimens asks the host to write linux.timeOffsets for the new
-	// time namespace of the nsenter stage (answered with one byte 't').
-	MsgTimens = "timens"
-	MsgPid    = "pid"
-	// MsgHooks: the mounts are made; the host applies linux.resources
-	// and runs prestart and createRuntime hooks (create only).
-	MsgHooks = "hooks"
-	// MsgLimits: the runtime's own work is done; the host sets the
-	// process's rlimits, I/O priority and scheduler by pid.
-	MsgLimits = "limits"
-	// MsgWarn carries a warning for the host's log (no reply).
-	MsgWarn  = "warn"
-	MsgReady = "ready"
-	MsgError = "error"
-	// MsgSeccomp carries the init's fd number of the seccomp listener in
-	// Pid; the host takes it with pidfd_getfd.
-	MsgSeccomp = "seccomp"
-	// MsgMountSources asks the host for the bind mount sources of a
-	// container with a new user namespace (see mountsrc_linux.go); the
-	// reply carries Pid = the number of fds, sent with SCM_RIGHTS.
-	MsgMountSources = "mountsrc"
-	// MsgHostRoot carries in Pid the mount ID of the rootfs bind made in
-	// the host's mount namespace (no mount namespace); no reply.
-	MsgHostRoot = "hostroot"
-	// MsgAmbient: the exec applier could not raise ambient capability
-	// Pid-1 (Errno); the host warns, as runc does. No reply.
-	MsgAmbient = "ambient"
-)

@@ -5,5 +5,5 @@
 // host at round trips, after the init's own work that they must not bind.
 // It runs on the locked main thread of "hako init" (credentials and
 // capabilities are per-thread), reads its Config from the sync socket and
-// reports failures back as Msg{Type: "error"}. It never imports cgroups.
+// reports failures back as an "error" message (see syncproto). It never imports cgroups.
 package initproc

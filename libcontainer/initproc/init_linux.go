@@ -1,7 +1,6 @@
 package initproc
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -16,14 +15,12 @@ import (
 	"github.com/hako-runtime/hako/libcontainer/hooks"
 	"github.com/hako-runtime/hako/libcontainer/lsm"
 	"github.com/hako-runtime/hako/libcontainer/rootfs"
+	"github.com/hako-runtime/hako/libcontainer/syncproto"
 	"github.com/hako-runtime/hako/libcontainer/trace"
 	"github.com/hako-runtime/hako/libcontainer/validate"
 	"github.com/hako-runtime/hako/nsenter"
 	"github.com/hako-runtime/hako/seccomp"
 )
-
-// syncSock is the sync socket, for the messages that carry fds.
-var syncSock *os.File
 
 // Run is the body of "hako init". It only returns on failure, after the
 // error has been reported to the host.
@@ -34,26 +31,23 @@ func Run() {
 		os.Exit(1)
 	}
 	os.Unsetenv("_HAKO_SYNCFD")
-	sock := os.NewFile(uintptr(fd), "sync")
-	dec := json.NewDecoder(sock)
-	enc := json.NewEncoder(sock)
+	conn := syncproto.NewConn(os.NewFile(uintptr(fd), "sync"))
 	var cfg Config
-	if err := dec.Decode(&cfg); err != nil {
-		_ = enc.Encode(Msg{Type: MsgError, Msg: fmt.Sprintf("read init config: %v", err)})
+	if err := conn.RecvConfig(&cfg); err != nil {
+		_ = conn.Send(syncproto.ErrorMsg(err))
 		os.Exit(1)
 	}
-	syncSock = sock
 	trace.Mark("config received")
-	p, err := setup(&cfg, dec, enc)
+	p, err := setup(&cfg, conn)
 	if err != nil {
-		_ = enc.Encode(Msg{Type: MsgError, Msg: err.Error()})
+		_ = conn.Send(syncproto.ErrorMsg(err))
 		os.Exit(1)
 	}
 	trace.Mark("ready")
-	if err := enc.Encode(Msg{Type: MsgReady}); err != nil {
+	if err := conn.Send(syncproto.Msg{Type: syncproto.Ready}); err != nil {
 		os.Exit(1)
 	}
-	sock.Close()
+	conn.Close()
 	if cfg.ExeFD >= 0 && p.fifo != nil {
 		err = p.execWaiter(cfg.ExeFD)
 		fmt.Fprintf(os.Stderr, "hako init: %v\n", err)
@@ -77,7 +71,7 @@ type prepared struct {
 	spec *specs.Spec
 }
 
-func setup(cfg *Config, dec *json.Decoder, enc *json.Encoder) (*prepared, error) {
+func setup(cfg *Config, conn *syncproto.Conn) (*prepared, error) {
 	s := cfg.Spec
 	proc := s.Process
 	if err := closeExtraFDs(3 + cfg.PreserveFDs); err != nil {
@@ -92,7 +86,7 @@ func setup(cfg *Config, dec *json.Decoder, enc *json.Encoder) (*prepared, error)
 	var pending *rootfs.Pending
 	if !cfg.Exec {
 		var err error
-		if pending, err = prepareRootfs(cfg, enc); err != nil {
+		if pending, err = prepareRootfs(cfg, conn); err != nil {
 			return nil, err
 		}
 		trace.Mark("mounts made")
@@ -101,7 +95,7 @@ func setup(cfg *Config, dec *json.Decoder, enc *json.Encoder) (*prepared, error)
 		// The host applies linux.resources now that the mounts (device
 		// nodes included) are made and the init's own threads exist, then
 		// runs prestart and createRuntime hooks, which may rely on them.
-		if err := roundTrip(enc, dec, Msg{Type: MsgHooks}, "wait for host hooks"); err != nil {
+		if err := conn.Request(syncproto.Msg{Type: syncproto.Hooks}, "wait for host hooks"); err != nil {
 			return nil, err
 		}
 	}
@@ -172,7 +166,7 @@ func setup(cfg *Config, dec *json.Decoder, enc *json.Encoder) (*prepared, error)
 	// Without no_new_privs the kernel wants CAP_SYS_ADMIN to install a
 	// filter, so it goes in before the capabilities are dropped.
 	if !proc.NoNewPrivileges {
-		if err := loadSeccomp(cfg, dec, enc); err != nil {
+		if err := loadSeccomp(cfg, conn); err != nil {
 			return nil, err
 		}
 	}
@@ -191,7 +185,7 @@ func setup(cfg *Config, dec *json.Decoder, enc *json.Encoder) (*prepared, error)
 	// The workload's own limits come last: the host sets the rlimits
 	// (and I/O and CPU scheduling) of this process by pid, with its
 	// privileges, once the runtime's own work here is done.
-	if err := roundTrip(enc, dec, Msg{Type: MsgLimits}, "wait for process limits"); err != nil {
+	if err := conn.Request(syncproto.Msg{Type: syncproto.Limits}, "wait for process limits"); err != nil {
 		return nil, err
 	}
 	enterCwd := func() error {
@@ -202,7 +196,7 @@ func setup(cfg *Config, dec *json.Decoder, enc *json.Encoder) (*prepared, error)
 		}
 		return nil
 	}
-	warn := func(w string) { _ = enc.Encode(Msg{Type: MsgWarn, Msg: w}) }
+	warn := func(w string) { _ = conn.Send(syncproto.Msg{Type: syncproto.Warn, Msg: w}) }
 	trace.Mark("limits set by host")
 	if err := switchUser(proc, u, sets, enterCwd, warn); err != nil {
 		return nil, err
@@ -232,7 +226,7 @@ func setup(cfg *Config, dec *json.Decoder, enc *json.Encoder) (*prepared, error)
 			return nil, fmt.Errorf("set no_new_privs: %w", err)
 		}
 		// As late as possible: only the fifo wait and execve follow.
-		if err := loadSeccomp(cfg, dec, enc); err != nil {
+		if err := loadSeccomp(cfg, conn); err != nil {
 			return nil, err
 		}
 	}
@@ -258,30 +252,15 @@ func forgetNofile(p *specs.Process) {
 	}
 }
 
-// roundTrip sends m and waits for the host's answer.
-func roundTrip(enc *json.Encoder, dec *json.Decoder, m Msg, what string) error {
-	if err := enc.Encode(m); err != nil {
-		return err
-	}
-	var reply Msg
-	if err := dec.Decode(&reply); err != nil {
-		return fmt.Errorf("%s: %w", what, err)
-	}
-	if reply.Type == MsgError {
-		return errors.New(reply.Msg)
-	}
-	return nil
-}
-
 // prepareRootfs mounts everything under the rootfs: in the container's
 // mount namespace, new or joined (runc prepares and pivots into the rootfs
 // in a joined one too), or in the host's when the spec has none.
-func prepareRootfs(cfg *Config, enc *json.Encoder) (*rootfs.Pending, error) {
+func prepareRootfs(cfg *Config, conn *syncproto.Conn) (*rootfs.Pending, error) {
 	s := cfg.Spec
 	var sources map[int]int
 	if cfg.UserNS || rootfs.HasIdmap(s) {
 		var err error
-		if sources, err = mountSources(syncSock, enc, s); err != nil {
+		if sources, err = mountSources(conn, s); err != nil {
 			return nil, err
 		}
 	}
@@ -299,7 +278,7 @@ func prepareRootfs(cfg *Config, enc *json.Encoder) (*rootfs.Pending, error) {
 	if id != 0 {
 		// The host removes these mounts when the container goes, also
 		// when the rest of the setup fails.
-		if eerr := enc.Encode(Msg{Type: MsgHostRoot, Pid: int(id)}); eerr != nil && err == nil {
+		if eerr := conn.Send(syncproto.Msg{Type: syncproto.HostRoot, MountID: id}); eerr != nil && err == nil {
 			err = eerr
 		}
 	}
@@ -445,7 +424,7 @@ func (p *prepared) exec() error {
 
 // loadSeccomp installs the host-compiled filter; a listener fd is handed
 // to the host (which passes it on to listenerPath) before "ready".
-func loadSeccomp(cfg *Config, dec *json.Decoder, enc *json.Encoder) error {
+func loadSeccomp(cfg *Config, conn *syncproto.Conn) error {
 	fd, err := seccomp.Load(cfg.Seccomp)
 	if err != nil {
 		return fmt.Errorf("linux.seccomp: %w", err)
@@ -454,17 +433,7 @@ func loadSeccomp(cfg *Config, dec *json.Decoder, enc *json.Encoder) error {
 		return nil
 	}
 	defer unix.Close(fd)
-	if err := enc.Encode(Msg{Type: MsgSeccomp, Pid: fd}); err != nil {
-		return err
-	}
-	var reply Msg
-	if err := dec.Decode(&reply); err != nil {
-		return fmt.Errorf("send seccomp listener: %w", err)
-	}
-	if reply.Type == MsgError {
-		return errors.New(reply.Msg)
-	}
-	return nil
+	return conn.Request(syncproto.Msg{Type: syncproto.Seccomp, FD: fd}, "send seccomp listener")
 }
 
 func hookState(cfg *Config, status specs.ContainerState) *specs.State {

@@ -1,16 +1,13 @@
 package initproc
 
 import (
-	"encoding/json"
-	"errors"
 	"fmt"
-	"os"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
-	"github.com/hako-runtime/hako/internal/fdpass"
 	"github.com/hako-runtime/hako/libcontainer/rootfs"
+	"github.com/hako-runtime/hako/libcontainer/syncproto"
 )
 
 // In a new user namespace the init resolves host paths with the
@@ -21,7 +18,7 @@ import (
 
 // mountSources returns, for each bind mount of s by index, a detached
 // mount of its source opened by the host; nil when there is nothing to ask.
-func mountSources(sock *os.File, enc *json.Encoder, s *specs.Spec) (map[int]int, error) {
+func mountSources(conn *syncproto.Conn, s *specs.Spec) (map[int]int, error) {
 	var idx []int
 	for i := range s.Mounts {
 		if rootfs.IsBind(&s.Mounts[i]) {
@@ -31,26 +28,17 @@ func mountSources(sock *os.File, enc *json.Encoder, s *specs.Spec) (map[int]int,
 	if len(idx) == 0 {
 		return nil, nil
 	}
-	if err := enc.Encode(Msg{Type: MsgMountSources}); err != nil {
+	if err := conn.Send(syncproto.Msg{Type: syncproto.MountSources}); err != nil {
 		return nil, err
 	}
-	// The reply is read with recvmsg, past the JSON decoder: it holds
-	// nothing unread, the host having sent nothing since the config.
-	buf := make([]byte, 4096)
-	n, fds, err := fdpass.Recv(sock, buf, len(idx))
+	m, fds, err := conn.RecvFDs(len(idx))
 	if err != nil {
+		if m.Type == syncproto.Error {
+			return nil, err // the host's own text
+		}
 		return nil, fmt.Errorf("receive mount sources: %w", err)
 	}
-	var reply Msg
-	if err := json.Unmarshal(buf[:n], &reply); err != nil {
-		closeAll(fds)
-		return nil, fmt.Errorf("receive mount sources: %w", err)
-	}
-	if reply.Type == MsgError {
-		closeAll(fds)
-		return nil, errors.New(reply.Msg)
-	}
-	if reply.Pid != len(idx) || len(fds) != len(idx) {
+	if len(fds) != len(idx) {
 		closeAll(fds)
 		return nil, fmt.Errorf("receive mount sources: want %d fds, got %d", len(idx), len(fds))
 	}
