@@ -28,13 +28,13 @@ import (
 type hostMsg = syncproto.Msg
 
 type applied struct {
-	out   string    // the process's stdout and stderr
-	msgs  []hostMsg // every message of the stage, in order
-	err   *hostMsg  // the error reported, if any
+	out  string    // the process's stdout and stderr
+	msgs []hostMsg // every message of the stage, in order
+	err  *hostMsg  // the error reported, if any
 	// listener is what the fd of a "seccomp" message is, taken from the
 	// stage with pidfd_getfd as the host does (a /proc/self/fd link).
 	listener string
-	state *os.ProcessState
+	state    *os.ProcessState
 }
 
 // applyPlan starts the stage with the bootstrap directives (without the
