@@ -46,15 +46,11 @@ func (c *Container) cgroup() (cgroups.Manager, error) {
 // still before it runs anything of the container: nsenter waits for the
 // bootstrap, which is sent after this returns.
 func (sp *spawner) startInCgroup() error {
-	fd := -1
-	if sp.execPid == 0 && !sp.c.st.Systemd && cgroups.IsV2(cgroups.DefaultRoot) {
-		if err := sp.joinCgroup(0); err != nil {
-			return err
-		}
-		var err error
-		if fd, err = sp.cg.CgroupFD(); err != nil {
-			return fmt.Errorf("cgroup: %w", err)
-		}
+	fd, err := sp.d.cgroupFD()
+	if err != nil {
+		return err
+	}
+	if fd >= 0 {
 		defer syscall.Close(fd)
 	}
 	cmd, cloned, err := startCloned(sp.cmd, fd)
@@ -75,7 +71,7 @@ func (sp *spawner) startInCgroup() error {
 		}
 		return nil
 	}
-	return sp.joinCgroup(pid)
+	return sp.d.joinCgroup(pid)
 }
 
 // startCloned starts cmd cloned into the cgroup open at fd (-1: plainly).

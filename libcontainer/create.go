@@ -186,7 +186,8 @@ func Create(o *CreateOpts) (c *Container, err error) {
 		ID: o.ID, Bundle: bundle, Rootfs: rootfs, Created: time.Now().UTC(),
 		Annotations: spec.Annotations, Config: spec, CgroupPath: spec.Linux.CgroupsPath, Systemd: o.Systemd,
 	}
-	sp := &spawner{c: c, o: o, spec: spec}
+	sp := newCreateInit(c, o, spec)
+	defer sp.close()
 	defer func() {
 		if err != nil {
 			sp.abort()

@@ -106,10 +106,11 @@ func (c *Container) Exec(o *ExecOpts) (int, error) {
 		return 0, err
 	}
 	defer pidfdSock.close()
-	sp := &spawner{c: c, spec: &spec, execPid: c.st.InitPid, execNS: nsFiles, subCgroups: o.SubCgroups, o: &CreateOpts{
+	sp := newExecInit(c, &CreateOpts{
 		Root: filepath.Dir(c.dir), ID: c.ID, ConsoleSocket: o.ConsoleSocket, ConsoleConn: o.ConsoleConn,
-		PreserveFDs: o.PreserveFDs, NoNewKeyring: true, Log: o.Log, Stdio: o.Stdio,
-	}}
+		PreserveFDs: o.PreserveFDs, Log: o.Log, Stdio: o.Stdio,
+	}, &spec, nsFiles, o.SubCgroups)
+	defer sp.close()
 	if err := sp.run(); err != nil {
 		sp.abort()
 		return 0, fmt.Errorf("container %s: %w", c.ID, err)
@@ -123,6 +124,13 @@ func (c *Container) Exec(o *ExecOpts) (int, error) {
 		}
 	}
 	return sp.initPid, nil
+}
+
+// procNSName is the /proc/<pid>/ns entry of each namespace type.
+var procNSName = map[specs.LinuxNamespaceType]string{
+	specs.PIDNamespace: "pid", specs.NetworkNamespace: "net", specs.MountNamespace: "mnt",
+	specs.IPCNamespace: "ipc", specs.UTSNamespace: "uts", specs.UserNamespace: "user",
+	specs.CgroupNamespace: "cgroup", specs.TimeNamespace: "time",
 }
 
 // openNamespaces opens the init's namespaces of the given types (the

@@ -1,0 +1,206 @@
+package libcontainer
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/hako-runtime/hako/cgroups"
+	"github.com/hako-runtime/hako/libcontainer/hooks"
+	"github.com/hako-runtime/hako/libcontainer/initproc"
+	"github.com/hako-runtime/hako/libcontainer/lsm"
+	"github.com/hako-runtime/hako/libcontainer/rootfs"
+	"github.com/hako-runtime/hako/libcontainer/syncproto"
+	"github.com/hako-runtime/hako/libcontainer/validate"
+)
+
+// createInit drives the first process of a new container: the Go init,
+// which makes the rootfs, then waits on the exec fifo for `start`.
+type createInit struct {
+	*spawner
+	fifo   *os.File // exec.fifo, read-write: the init's read blocks until start
+	fifoFD int      // its number in the init
+	exeFD  int      // the sealed binary in the init, when it waits in C; else -1
+}
+
+// newCreateInit makes the spawner of c's init.
+func newCreateInit(c *Container, o *CreateOpts, spec *specs.Spec) *createInit {
+	d := &createInit{spawner: &spawner{c: c, o: o, spec: spec}, fifoFD: -1, exeFD: -1}
+	d.d = d
+	return d
+}
+
+func (d *createInit) files(add func(*os.File) int) error {
+	fifoPath := filepath.Join(d.c.dir, fifoName)
+	if err := unix.Mkfifo(fifoPath, 0o600); err != nil {
+		return fmt.Errorf("create exec fifo: %w", err)
+	}
+	f, err := os.OpenFile(fifoPath, os.O_RDWR, 0)
+	if err != nil {
+		return fmt.Errorf("open exec fifo: %w", err)
+	}
+	d.fifo = f
+	d.fifoFD = add(f)
+	// The init of a container that `start` releases later waits in the
+	// C stage of the same sealed binary, not in Go (see waitsInC).
+	if d.waitsInC() {
+		d.exeFD = add(d.exe.file)
+	}
+	return nil
+}
+
+// waitsInC says whether the init waits for `start` in the C stage of
+// hako (nsenter's hako_wait: about 1.5 MB resident, where a Go runtime
+// holds 8 MB) rather than in Go. Not for `run`, which starts the container
+// at once and would only pay one more execve; not when startContainer
+// hooks must run after the wait (they are run by the Go init); not when an
+// LSM exec label is set, since it would take effect at the execve of the
+// waiting stage (confining hako rather than the process, and an AppArmor
+// profile would revoke the inherited exec fifo).
+func (d *createInit) waitsInC() bool {
+	p := d.spec.Process
+	if d.o.StartNow || p.ApparmorProfile != "" || p.SelinuxLabel != "" || !staticSelf() {
+		return false
+	}
+	return d.spec.Hooks == nil || len(d.spec.Hooks.StartContainer) == 0
+}
+
+// cgroupFD makes the container's cgroup first on cgroup v2 with the fs
+// driver, so the init is cloned into it (see startInCgroup); a systemd
+// scope needs a pid to start, and v1 is joined by pid.
+func (d *createInit) cgroupFD() (int, error) {
+	if d.c.st.Systemd || !cgroups.IsV2(cgroups.DefaultRoot) {
+		return -1, nil
+	}
+	if err := d.joinCgroup(0); err != nil {
+		return -1, err
+	}
+	fd, err := d.cg.CgroupFD()
+	if err != nil {
+		return -1, fmt.Errorf("cgroup: %w", err)
+	}
+	return fd, nil
+}
+
+// joinCgroup creates the container's cgroup and puts pid in it (0: only
+// creates it), recording its paths in the state.
+func (d *createInit) joinCgroup(pid int) error {
+	m, err := d.c.cgroup()
+	if err != nil {
+		return fmt.Errorf("cgroup: %w", err)
+	}
+	d.cg = m
+	if err := m.Apply(pid); err != nil {
+		return fmt.Errorf("cgroup: %w", err)
+	}
+	d.c.st.CgroupPaths = m.Paths()
+	return nil
+}
+
+func (d *createInit) started(pid int) error {
+	if err := setAffinity(pid, d.spec.Process, false); err != nil {
+		// A reset that fails leaves the caller's affinity: runc only
+		// warns too.
+		d.o.Log.Warnf("%v: the container process may inherit hako's CPU affinity", err)
+	}
+	return nil
+}
+
+func (d *createInit) bootstrap() (*syncproto.Bootstrap, error) {
+	return bootstrap(d.spec, nil, nil), nil
+}
+
+// pid records the init and sends it its Config.
+func (d *createInit) pid(pid int) error {
+	if joinsUserNS(d.spec) {
+		if err := checkJoinedUserMaps(pid, d.spec); err != nil {
+			return err
+		}
+	}
+	if err := moveNetDevices(pid, d.spec.Linux.NetDevices); err != nil {
+		return err
+	}
+	start, _, err := procStart(pid)
+	if err != nil {
+		return fmt.Errorf("read init start time: %w", err)
+	}
+	d.c.st.InitPid, d.c.st.InitStart = pid, start
+	cfg := &initproc.Config{
+		ID: d.c.ID, Spec: d.spec, Rootfs: d.c.st.Rootfs, Bundle: d.c.st.Bundle, Pid: pid,
+		NoPivot: d.o.NoPivot, NoNewKeyring: d.o.NoNewKeyring, PreserveFDs: d.o.PreserveFDs,
+		FifoFD: d.fifoFD, ExeFD: d.exeFD, ConsoleFD: d.consoleFD, ConsoleRelay: d.o.ConsoleConn != nil,
+		MountNS: validate.HasNamespace(d.spec, specs.MountNamespace),
+		UserNS:  validate.HasNamespace(d.spec, specs.UserNamespace),
+		Seccomp: d.seccomp,
+		LSM:     lsm.Detect(),
+	}
+	return d.conn.SendConfig(cfg)
+}
+
+func (d *createInit) handle(m syncproto.Msg) (bool, error) {
+	switch m.Type {
+	case syncproto.HostRoot:
+		d.c.st.HostRootMount = m.MountID
+	case syncproto.MountSources:
+		return true, sendMountSources(d.conn, d.initPid, d.spec)
+	case syncproto.Hooks:
+		return true, d.conn.Reply(d.hooksStep())
+	default:
+		return false, nil
+	}
+	return true, nil
+}
+
+// hooksStep is the host's part once the init has made its mounts: the
+// cgroup gets its limits only now, when the init's own threads and forks
+// exist (a pids limit of 1 is a limit on the container, not on hako),
+// and before prestart hooks, which may rely on them (as in runc).
+func (d *createInit) hooksStep() error {
+	if r := effectiveResources(d.spec); r != nil {
+		if err := d.cg.Set(r); err != nil {
+			return fmt.Errorf("linux.resources: %w", err)
+		}
+	}
+	if h := d.spec.Hooks; h != nil && len(h.Prestart)+len(h.CreateRuntime) > 0 {
+		return d.hostHooks()
+	}
+	return nil
+}
+
+// hostHooks runs prestart and createRuntime hooks in the host namespaces,
+// after the container's namespaces exist and before pivot_root.
+func (d *createInit) hostHooks() error {
+	st := &specs.State{
+		Version: specs.Version, ID: d.c.ID, Status: specs.StateCreating, Pid: d.initPid,
+		Bundle: d.c.st.Bundle, Annotations: d.spec.Annotations,
+	}
+	// runc runs them from the bundle (create and run change there) with
+	// its own environment.
+	o := hooks.Opts{Dir: d.c.st.Bundle}
+	if err := hooks.Run("prestart", d.spec.Hooks.Prestart, st, o); err != nil {
+		return err
+	}
+	return hooks.Run("createRuntime", d.spec.Hooks.CreateRuntime, st, o)
+}
+
+// close also closes the host's end of the exec fifo: `start` opens it
+// by path.
+func (d *createInit) close() {
+	d.spawner.close()
+	if d.fifo != nil {
+		d.fifo.Close()
+	}
+}
+
+// undo removes the cgroup and the host-namespace rootfs mount.
+func (d *createInit) undo() {
+	if d.cg != nil {
+		d.cg.Destroy()
+	}
+	if d.c.st.HostRootMount != 0 {
+		rootfs.UnmountHostRoot(d.c.st.Rootfs, d.c.st.HostRootMount)
+	}
+}
