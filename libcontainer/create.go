@@ -157,6 +157,12 @@ func Create(o *CreateOpts) (c *Container, err error) {
 			m.Source = filepath.Join(bundle, m.Source)
 		}
 	}
+	// The mounts are checked and planned here; the init only applies
+	// the plan.
+	mounts, err := rfs.Plan(spec)
+	if err != nil {
+		return nil, err
+	}
 	if spec.Process.Terminal && o.ConsoleSocket == "" && o.ConsoleConn == nil {
 		return nil, errors.New("cannot allocate tty if hako will detach without setting console socket")
 	}
@@ -186,7 +192,7 @@ func Create(o *CreateOpts) (c *Container, err error) {
 		ID: o.ID, Bundle: bundle, Rootfs: rootfs, Created: time.Now().UTC(),
 		Annotations: spec.Annotations, Config: spec, CgroupPath: spec.Linux.CgroupsPath, Systemd: o.Systemd,
 	}
-	sp := newCreateInit(c, o, spec)
+	sp := newCreateInit(c, o, spec, mounts)
 	defer sp.close()
 	defer func() {
 		if err != nil {

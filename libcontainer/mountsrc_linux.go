@@ -17,14 +17,13 @@ import (
 	"github.com/hako-runtime/hako/libcontainer/syncproto"
 )
 
-// openMountSources opens every bind mount source of mounts as a detached
+// openMountSources opens every bind mount source of ops as a detached
 // mount (open_tree OPEN_TREE_CLONE) with the host's credentials but from
 // inside the mount namespace of pid, the only namespace the init may
 // attach such a mount in. A new user namespace's root could not reach
 // sources under a 0700 directory of the real root (see
 // initproc/mountsrc_linux.go).
-func openMountSources(pid int, spec *specs.Spec) ([]int, error) {
-	mounts := spec.Mounts
+func openMountSources(pid int, spec *specs.Spec, ops []rootfs.MountOp) ([]int, error) {
 	usernsFDs, cleanup, err := idmapUserns(pid, spec)
 	if err != nil {
 		return nil, err
@@ -39,14 +38,14 @@ func openMountSources(pid int, spec *specs.Spec) ([]int, error) {
 		// This thread changes its mount namespace and is never given
 		// back to Go: it ends with the goroutine (no UnlockOSThread).
 		runtime.LockOSThread()
-		fds, err := openSourcesIn(pid, mounts, usernsFDs)
+		fds, err := openSourcesIn(pid, ops, usernsFDs)
 		ch <- result{fds, err}
 	}()
 	r := <-ch
 	return r.fds, r.err
 }
 
-func openSourcesIn(pid int, mounts []specs.Mount, userns map[int]int) (fds []int, err error) {
+func openSourcesIn(pid int, ops []rootfs.MountOp, userns map[int]int) (fds []int, err error) {
 	ns, err := unix.Open(fmt.Sprintf("/proc/%d/ns/mnt", pid), unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, fmt.Errorf("mount sources: %w", err)
@@ -67,30 +66,30 @@ func openSourcesIn(pid int, mounts []specs.Mount, userns map[int]int) (fds []int
 			fds = nil
 		}
 	}()
-	for i := range mounts {
-		m := &mounts[i]
-		if !rootfs.IsBind(m) {
+	for _, op := range ops {
+		if op.Op != rootfs.OpBind {
 			continue
 		}
+		i := op.Index
 		flags := uint(unix.OPEN_TREE_CLONE | unix.OPEN_TREE_CLOEXEC)
-		if rootfs.ParseOptions(m.Options).Recursive {
+		if op.Options.Recursive {
 			flags |= unix.AT_RECURSIVE
 		}
-		fd, err := unix.OpenTree(unix.AT_FDCWD, m.Source, flags)
+		fd, err := unix.OpenTree(unix.AT_FDCWD, op.Source, flags)
 		if err != nil {
-			return fds, fmt.Errorf("mounts[%d].source: open_tree %s: %w", i, m.Source, err)
+			return fds, fmt.Errorf("mounts[%d].source: open_tree %s: %w", i, op.Source, err)
 		}
 		fds = append(fds, fd)
 		if ns, ok := userns[i]; ok {
 			// Only a detached mount can be idmapped; "ridmap" maps the
 			// whole tree, "idmap" (or mappings alone) its top.
 			at := unix.AT_EMPTY_PATH
-			if _, rec := rootfs.Idmapped(m); rec {
+			if op.Options.IdmapRec {
 				at |= unix.AT_RECURSIVE
 			}
 			attr := &unix.MountAttr{Attr_set: unix.MOUNT_ATTR_IDMAP, Userns_fd: uint64(ns)}
 			if err := unix.MountSetattr(fd, "", uint(at), attr); err != nil {
-				return fds, fmt.Errorf("mounts[%d]: idmap %s: %w", i, m.Source, err)
+				return fds, fmt.Errorf("mounts[%d]: idmap %s: %w", i, op.Source, err)
 			}
 		}
 	}
@@ -99,8 +98,8 @@ func openSourcesIn(pid int, mounts []specs.Mount, userns map[int]int) (fds []int
 
 // sendMountSources answers the init's mountsrc request: the fds with
 // SCM_RIGHTS, or the error that stops the init (also returned).
-func sendMountSources(conn *syncproto.Conn, pid int, spec *specs.Spec) error {
-	fds, err := openMountSources(pid, spec)
+func sendMountSources(conn *syncproto.Conn, pid int, spec *specs.Spec, ops []rootfs.MountOp) error {
+	fds, err := openMountSources(pid, spec, ops)
 	defer fdpass.Close(fds)
 	if err != nil {
 		return conn.Reply(err)

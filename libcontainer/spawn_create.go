@@ -21,14 +21,16 @@ import (
 // which makes the rootfs, then waits on the exec fifo for `start`.
 type createInit struct {
 	*spawner
-	fifo   *os.File // exec.fifo, read-write: the init's read blocks until start
-	fifoFD int      // its number in the init
-	exeFD  int      // the sealed binary in the init, when it waits in C; else -1
+	fifo   *os.File         // exec.fifo, read-write: the init's read blocks until start
+	fifoFD int              // its number in the init
+	exeFD  int              // the sealed binary in the init, when it waits in C; else -1
+	mounts []rootfs.MountOp // rootfs.Plan of spec.Mounts
 }
 
-// newCreateInit makes the spawner of c's init.
-func newCreateInit(c *Container, o *CreateOpts, spec *specs.Spec) *createInit {
-	d := &createInit{spawner: &spawner{c: c, o: o, spec: spec}, fifoFD: -1, exeFD: -1}
+// newCreateInit makes the spawner of c's init; mounts is the plan of
+// spec's mounts.
+func newCreateInit(c *Container, o *CreateOpts, spec *specs.Spec, mounts []rootfs.MountOp) *createInit {
+	d := &createInit{spawner: &spawner{c: c, o: o, spec: spec}, fifoFD: -1, exeFD: -1, mounts: mounts}
 	d.d = d
 	return d
 }
@@ -129,7 +131,7 @@ func (d *createInit) pid(pid int) error {
 	}
 	d.c.st.InitPid, d.c.st.InitStart = pid, start
 	cfg := &initproc.Config{
-		ID: d.c.ID, Spec: d.spec, Rootfs: d.c.st.Rootfs, Bundle: d.c.st.Bundle, Pid: pid,
+		ID: d.c.ID, Spec: d.spec, Mounts: d.mounts, Rootfs: d.c.st.Rootfs, Bundle: d.c.st.Bundle, Pid: pid,
 		NoPivot: d.o.NoPivot, NoNewKeyring: d.o.NoNewKeyring, PreserveFDs: d.o.PreserveFDs,
 		FifoFD: d.fifoFD, ExeFD: d.exeFD, ConsoleFD: d.consoleFD, ConsoleRelay: d.o.ConsoleConn != nil,
 		MountNS: validate.HasNamespace(d.spec, specs.MountNamespace),
@@ -145,7 +147,7 @@ func (d *createInit) handle(m syncproto.Msg) (bool, error) {
 	case syncproto.HostRoot:
 		d.c.st.HostRootMount = m.MountID
 	case syncproto.MountSources:
-		return true, sendMountSources(d.conn, d.initPid, d.spec)
+		return true, sendMountSources(d.conn, d.initPid, d.spec, d.mounts)
 	case syncproto.Hooks:
 		return true, d.conn.Reply(d.hooksStep())
 	default:

@@ -4,6 +4,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/hako-runtime/hako/libcontainer/lsm"
+	"github.com/hako-runtime/hako/libcontainer/rootfs"
 	"github.com/hako-runtime/hako/seccomp"
 )
 
@@ -11,15 +12,17 @@ import (
 // in answer to the nsenter stage's pid (see syncproto); the spec is the already validated one, never
 // re-read from the bundle (which could have changed since).
 type Config struct {
-	ID           string      `json:"id"`
-	Spec         *specs.Spec `json:"spec"`
-	Rootfs       string      `json:"rootfs"`
-	Bundle       string      `json:"bundle"`
-	Pid          int         `json:"pid"` // host pid of the init, for hook state
-	NoPivot      bool        `json:"no_pivot,omitempty"`
-	NoNewKeyring bool        `json:"no_new_keyring,omitempty"`
-	PreserveFDs  int         `json:"preserve_fds,omitempty"`
-	FifoFD       int         `json:"fifo_fd"` // -1 for exec
+	ID   string      `json:"id"`
+	Spec *specs.Spec `json:"spec"`
+	// Mounts is the host's rootfs.Plan of Spec.Mounts (create only).
+	Mounts       []rootfs.MountOp `json:"mounts,omitempty"`
+	Rootfs       string           `json:"rootfs"`
+	Bundle       string           `json:"bundle"`
+	Pid          int              `json:"pid"` // host pid of the init, for hook state
+	NoPivot      bool             `json:"no_pivot,omitempty"`
+	NoNewKeyring bool             `json:"no_new_keyring,omitempty"`
+	PreserveFDs  int              `json:"preserve_fds,omitempty"`
+	FifoFD       int              `json:"fifo_fd"` // -1 for exec
 	// ExeFD is the sealed hako binary (see libcontainer/exeguard_linux.go)
 	// when the init is to wait for `start` in its C stage: once every step
 	// is done, the init execs it as "hako-init <fifo fd> <path> <argv...>"

@@ -260,7 +260,7 @@ func prepareRootfs(cfg *Config, conn *syncproto.Conn) (*rootfs.Pending, error) {
 	var sources map[int]int
 	if cfg.UserNS || rootfs.HasIdmap(s) {
 		var err error
-		if sources, err = mountSources(conn, s); err != nil {
+		if sources, err = mountSources(conn, cfg.Mounts); err != nil {
 			return nil, err
 		}
 	}
@@ -272,9 +272,9 @@ func prepareRootfs(cfg *Config, conn *syncproto.Conn) (*rootfs.Pending, error) {
 	}())
 	label := lsm.MountLabel(s, cfg.LSM)
 	if cfg.MountNS {
-		return rootfs.Prepare(s, cfg.Rootfs, cfg.UserNS, label, sources)
+		return rootfs.Prepare(s, cfg.Mounts, cfg.Rootfs, cfg.UserNS, label, sources)
 	}
-	id, pending, err := rootfs.PrepareInHostNS(s, cfg.Rootfs, cfg.UserNS, label, sources)
+	id, pending, err := rootfs.PrepareInHostNS(s, cfg.Mounts, cfg.Rootfs, cfg.UserNS, label, sources)
 	if id != 0 {
 		// The host removes these mounts when the container goes, also
 		// when the rest of the setup fails.

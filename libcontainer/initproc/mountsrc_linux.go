@@ -3,7 +3,6 @@ package initproc
 import (
 	"fmt"
 
-	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
 	"github.com/hako-runtime/hako/libcontainer/rootfs"
@@ -16,13 +15,14 @@ import (
 // the host opens the bind mount sources for it, as detached mounts made in
 // the container's mount namespace, and hands them over with SCM_RIGHTS.
 
-// mountSources returns, for each bind mount of s by index, a detached
-// mount of its source opened by the host; nil when there is nothing to ask.
-func mountSources(conn *syncproto.Conn, s *specs.Spec) (map[int]int, error) {
+// mountSources returns, for each bind mount of ops by spec index, a
+// detached mount of its source opened by the host (in the order of ops,
+// as the host opens them); nil when there is nothing to ask.
+func mountSources(conn *syncproto.Conn, ops []rootfs.MountOp) (map[int]int, error) {
 	var idx []int
-	for i := range s.Mounts {
-		if rootfs.IsBind(&s.Mounts[i]) {
-			idx = append(idx, i)
+	for _, op := range ops {
+		if op.Op == rootfs.OpBind {
+			idx = append(idx, op.Index)
 		}
 	}
 	if len(idx) == 0 {

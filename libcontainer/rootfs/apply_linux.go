@@ -53,13 +53,14 @@ func (p *Pending) MakeReadonly() error {
 
 // Prepare runs in the init, in its new mount namespace, before pivot_root:
 // it makes the host's mounts invisible to propagation, turns the rootfs
-// into a mount point and mounts every entry of spec.Mounts. mountLabel is
-// the SELinux label for new filesystems ("" = none, lsm.MountLabel).
+// into a mount point and applies ops, the host's Plan of spec.Mounts.
+// mountLabel is the SELinux label for new filesystems ("" = none,
+// lsm.MountLabel).
 //
 // sources, when set, holds for a bind mount's index a detached mount of
 // its source already opened by the host (a new user namespace cannot
 // always reach it); it is used instead of opening the source path.
-func Prepare(s *specs.Spec, rootfs string, userns bool, mountLabel string, sources map[int]int) (_ *Pending, err error) {
+func Prepare(s *specs.Spec, ops []MountOp, rootfs string, userns bool, mountLabel string, sources map[int]int) (_ *Pending, err error) {
 	prop := uintptr(unix.MS_SLAVE | unix.MS_REC)
 	if p, ok := propOpts[s.Linux.RootfsPropagation]; ok {
 		prop = p
@@ -83,11 +84,11 @@ func Prepare(s *specs.Spec, rootfs string, userns bool, mountLabel string, sourc
 	if err := unix.Mount(rootfs, rootfs, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
 		return nil, fmt.Errorf("bind mount rootfs %s: %w", rootfs, err)
 	}
-	return mountAll(s, rootfs, userns, mountLabel, sources)
+	return mountAll(s, ops, rootfs, userns, mountLabel, sources)
 }
 
-// mountAll mounts every entry of spec.Mounts under rootfs, then /dev.
-func mountAll(s *specs.Spec, rootfs string, userns bool, mountLabel string, sources map[int]int) (_ *Pending, err error) {
+// mountAll applies ops under rootfs, then populates /dev.
+func mountAll(s *specs.Spec, ops []MountOp, rootfs string, userns bool, mountLabel string, sources map[int]int) (_ *Pending, err error) {
 	root, err := os.OpenFile(rootfs, unix.O_PATH|unix.O_DIRECTORY, 0)
 	if err != nil {
 		return nil, fmt.Errorf("open rootfs: %w", err)
@@ -99,14 +100,14 @@ func mountAll(s *specs.Spec, rootfs string, userns bool, mountLabel string, sour
 			p.Close()
 		}
 	}()
-	for i := range s.Mounts {
+	for i := range ops {
+		op := &ops[i]
 		src := -1
-		if fd, ok := sources[i]; ok {
+		if fd, ok := sources[op.Index]; ok {
 			src = fd
 		}
-		if err := mountOne(root, &s.Mounts[i], userns, mountLabel, src, p); err != nil {
-			m := &s.Mounts[i]
-			return nil, fmt.Errorf("mount %s to %s (type %q, options %q): %w", m.Source, Dest(m), m.Type, m.Options, err)
+		if err := mountOne(root, op, userns, mountLabel, src, p); err != nil {
+			return nil, fmt.Errorf("mount %s to %s (type %q, options %q): %w", op.Source, op.Dest, op.Type, op.Raw, err)
 		}
 	}
 	if NeedsDevSetup(s) {
@@ -209,7 +210,7 @@ func realPath(rootfs string, h *os.File) (string, error) {
 
 // checkTarget applies runc's rules to a resolved mount point: nothing
 // over the rootfs itself, and /proc only as runc allows it (checkProc).
-func checkTarget(root *os.File, h *os.File, m *specs.Mount, src int) error {
+func checkTarget(root *os.File, h *os.File, op *MountOp, src int) error {
 	p, err := realPath(root.Name(), h)
 	if err != nil {
 		return err
@@ -217,8 +218,8 @@ func checkTarget(root *os.File, h *os.File, m *specs.Mount, src int) error {
 	if p == "/" {
 		return fmt.Errorf("mountpoint %q is on the top of rootfs %q", root.Name(), root.Name())
 	}
-	if err := checkProc(root.Name(), p, m, src); err != nil {
-		return fmt.Errorf("check proc-safety of %s mount: %w", m.Destination, err)
+	if err := checkProc(root.Name(), p, op, src); err != nil {
+		return fmt.Errorf("check proc-safety of %s mount: %w", op.Dest, err)
 	}
 	return nil
 }
@@ -234,17 +235,17 @@ var procMountable = []string{
 // checkProc refuses a mount at p (inside the rootfs, symlinks resolved)
 // on /proc unless it is a procfs, and below /proc but for procMountable:
 // anything else could hide what masking and read-only paths protect.
-func checkProc(rootfs, p string, m *specs.Mount, src int) error {
+func checkProc(rootfs, p string, op *MountOp, src int) error {
 	if p != "/proc" && !strings.HasPrefix(p, "/proc/") {
 		return nil
 	}
 	full := filepath.Join(rootfs, p)
 	if p == "/proc" {
-		if m.Type == "proc" && !IsBind(m) {
+		if op.Type == "proc" && op.Op != OpBind {
 			return nil
 		}
 		var st unix.Statfs_t
-		if src >= 0 && IsBind(m) && unix.Fstatfs(src, &st) == nil && st.Type == unix.PROC_SUPER_MAGIC {
+		if src >= 0 && op.Op == OpBind && unix.Fstatfs(src, &st) == nil && st.Type == unix.PROC_SUPER_MAGIC {
 			return nil
 		}
 		return fmt.Errorf("%q cannot be mounted because it is not of type proc", full)
@@ -258,8 +259,9 @@ func checkProc(rootfs, p string, m *specs.Mount, src int) error {
 // procTarget is the mount point of a proc or sysfs mount: runc never
 // follows a symlink there (a swapped /proc has been an attack), so an
 // existing final component must be a plain directory.
-func procTarget(root *os.File, m *specs.Mount, dest string) (*os.File, error) {
-	if err := checkProc(root.Name(), dest, m, -1); err != nil {
+func procTarget(root *os.File, op *MountOp) (*os.File, error) {
+	dest := op.Dest
+	if err := checkProc(root.Name(), dest, op, -1); err != nil {
 		return nil, err
 	}
 	if parent, err := pathrs.OpenatInRoot(root, path.Dir(dest)); err == nil {
@@ -267,33 +269,31 @@ func procTarget(root *os.File, m *specs.Mount, dest string) (*os.File, error) {
 		err := unix.Fstatat(int(parent.Fd()), path.Base(dest), &st, unix.AT_SYMLINK_NOFOLLOW)
 		parent.Close()
 		if err == nil && st.Mode&unix.S_IFMT != unix.S_IFDIR {
-			return nil, fmt.Errorf("filesystem %q must be mounted on ordinary directory", m.Type)
+			return nil, fmt.Errorf("filesystem %q must be mounted on ordinary directory", op.Type)
 		}
 	}
 	return pathrs.MkdirAllHandle(root, dest, 0o755)
 }
 
-func mountOne(root *os.File, m *specs.Mount, userns bool, label string, src int, p *Pending) error {
-	o := ParseOptions(m.Options)
-	dest := Dest(m)
-	if IsBind(m) {
-		return bindMountFrom(root, src, m, dest, o)
-	}
+func mountOne(root *os.File, op *MountOp, userns bool, label string, src int, p *Pending) error {
+	o, dest := op.Options, op.Dest
 	var t *os.File
 	var err error
 	data := o.Data
-	switch m.Type {
-	case "cgroup", "cgroup2":
+	switch op.Op {
+	case OpBind:
+		return bindMountFrom(root, src, op, o)
+	case OpCgroup:
 		return mountCgroup(root, dest, o, label)
-	case "proc", "sysfs":
-		t, err = procTarget(root, m, dest)
+	case OpKernFS:
+		t, err = procTarget(root, op)
 	default:
 		var existed bool
 		t, existed, err = mountPoint(root, dest, true)
 		if err == nil {
-			err = checkTarget(root, t, m, -1)
+			err = checkTarget(root, t, op, -1)
 		}
-		if err == nil && existed && m.Type == "tmpfs" {
+		if err == nil && existed && op.Type == "tmpfs" {
 			// A tmpfs over a directory of the image keeps that
 			// directory's mode unless the options say otherwise.
 			var st unix.Stat_t
@@ -312,25 +312,24 @@ func mountOne(root *os.File, m *specs.Mount, userns bool, label string, src int,
 	flags := o.Flags
 	// tmpfs and /dev stay writable until Finish: /dev gets its devices
 	// and links, and later mounts may need mount points in them.
-	deferRO := flags&unix.MS_RDONLY != 0 && (m.Type == "tmpfs" || dest == "/dev")
-	if deferRO {
+	if op.DeferRO {
 		flags &^= unix.MS_RDONLY
 	}
-	mfd, err := newFS(m.Type, m.Source, withLabel(m.Type, data, label), flags)
+	mfd, err := newFS(op.Type, op.Source, withLabel(op.Type, data, label), flags)
 	if err != nil {
-		if m.Type == "sysfs" && userns && errors.Is(err, unix.EPERM) {
+		if op.Type == "sysfs" && userns && errors.Is(err, unix.EPERM) {
 			// sysfs cannot be mounted from a user namespace that does
 			// not own the network namespace: use the host's, read-only
 			// as far as the options say.
-			return bindTree(root, -1, "/sys", t, ParseOptions(append([]string{"rbind"}, m.Options...)))
+			return bindTree(root, -1, "/sys", t, ParseOptions(append([]string{"rbind"}, op.Raw...)))
 		}
 		return err
 	}
 	defer unix.Close(mfd)
-	if m.Type == "mqueue" {
+	if op.Type == "mqueue" {
 		lsm.LabelMount(mfd, label)
 	}
-	if o.CopyUp && m.Type == "tmpfs" {
+	if o.CopyUp && op.Type == "tmpfs" {
 		if err := copyUp(int(t.Fd()), mfd); err != nil {
 			return fmt.Errorf("tmpcopyup: copy %s: %w", dest, err)
 		}
@@ -344,7 +343,7 @@ func mountOne(root *os.File, m *specs.Mount, userns bool, label string, src int,
 	if err := propagate(mfd, o); err != nil {
 		return err
 	}
-	if deferRO {
+	if op.DeferRO {
 		// mfd now stands for the attached mount; Finish uses it.
 		fd, err := unix.FcntlInt(uintptr(mfd), unix.F_DUPFD_CLOEXEC, 0)
 		if err != nil {
@@ -364,21 +363,22 @@ func withLabel(fstype string, data []string, label string) []string {
 }
 
 func bindMount(root *os.File, source, dest string, o Options) error {
-	return bindMountFrom(root, -1, &specs.Mount{Source: source, Destination: dest, Type: "bind"}, dest, o)
+	return bindMountFrom(root, -1, &MountOp{Op: OpBind, Index: -1, Source: source, Dest: dest, Type: "bind"}, o)
 }
 
-// bindMountFrom binds m's source at dest; src >= 0 is a detached mount of
-// the source opened by the host, used as is (its owner closes it).
-func bindMountFrom(root *os.File, src int, m *specs.Mount, dest string, o Options) error {
-	if idmap, _ := Idmapped(m); idmap && src < 0 {
+// bindMountFrom binds op's source at its destination; src >= 0 is a
+// detached mount of the source opened by the host, used as is (its owner
+// closes it).
+func bindMountFrom(root *os.File, src int, op *MountOp, o Options) error {
+	if op.Idmap && src < 0 {
 		// The host makes idmapped mounts (mountsrc_linux.go).
 		return errors.New("idmapped mount source was not opened by the host")
 	}
 	tree := src
 	if tree < 0 {
 		var err error
-		if tree, err = cloneTree(unix.AT_FDCWD, m.Source, o.Recursive); err != nil {
-			return fmt.Errorf("open_tree %s: %w", m.Source, err)
+		if tree, err = cloneTree(unix.AT_FDCWD, op.Source, o.Recursive); err != nil {
+			return fmt.Errorf("open_tree %s: %w", op.Source, err)
 		}
 		defer unix.Close(tree)
 	}
@@ -386,15 +386,15 @@ func bindMountFrom(root *os.File, src int, m *specs.Mount, dest string, o Option
 	if err := unix.Fstat(tree, &st); err != nil {
 		return err
 	}
-	t, err := target(root, dest, st.Mode&unix.S_IFMT == unix.S_IFDIR)
+	t, err := target(root, op.Dest, st.Mode&unix.S_IFMT == unix.S_IFDIR)
 	if err != nil {
 		return err
 	}
 	defer t.Close()
-	if err := checkTarget(root, t, m, tree); err != nil {
+	if err := checkTarget(root, t, op, tree); err != nil {
 		return err
 	}
-	return bindTree(root, tree, m.Source, t, o)
+	return bindTree(root, tree, op.Source, t, o)
 }
 
 // bindTree attaches tree (or, when tree < 0, a clone of source) at t with

@@ -14,7 +14,7 @@ import (
 // propagation of the host's own mounts is left alone. It returns the
 // mount ID of that bind, by which the host removes it with everything
 // under it once the container is deleted.
-func PrepareInHostNS(s *specs.Spec, rootfs string, userns bool, mountLabel string, sources map[int]int) (uint64, *Pending, error) {
+func PrepareInHostNS(s *specs.Spec, ops []MountOp, rootfs string, userns bool, mountLabel string, sources map[int]int) (uint64, *Pending, error) {
 	if err := unix.Mount(rootfs, rootfs, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
 		return 0, nil, fmt.Errorf("bind mount rootfs %s: %w", rootfs, err)
 	}
@@ -27,7 +27,7 @@ func PrepareInHostNS(s *specs.Spec, rootfs string, userns bool, mountLabel strin
 		unix.Unmount(rootfs, unix.MNT_DETACH)
 		return 0, nil, fmt.Errorf("make rootfs %s a slave: %w", rootfs, err)
 	}
-	p, err := mountAll(s, rootfs, userns, mountLabel, sources)
+	p, err := mountAll(s, ops, rootfs, userns, mountLabel, sources)
 	return id, p, err
 }
 

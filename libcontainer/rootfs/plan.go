@@ -268,3 +268,81 @@ func Idmapped(m *specs.Mount) (idmap, recursive bool) {
 	}
 	return len(m.UIDMappings) > 0 || len(m.GIDMappings) > 0, false
 }
+
+// Op is the kind of a mount operation: what the init does for it.
+type Op string
+
+const (
+	// OpBind attaches a clone of Source's tree (or the detached mount of
+	// it the host opened) at Dest, a directory or a file as the source is.
+	OpBind Op = "bind"
+	// OpCgroup mounts the container's own cgroup hierarchies at Dest.
+	OpCgroup Op = "cgroup"
+	// OpKernFS mounts a new proc or sysfs on a plain directory at Dest:
+	// never through a symlink, nothing else over /proc.
+	OpKernFS Op = "kernfs"
+	// OpFS mounts a new instance of any other filesystem at Dest.
+	OpFS Op = "fs"
+)
+
+// MountOp is one entry of spec.Mounts, checked and parsed on the host,
+// as the init applies it inside the container's mount namespace.
+type MountOp struct {
+	Op Op `json:"op"`
+	// Index is the entry's position in spec.Mounts: errors name it, and
+	// the bind sources the host opens are keyed by it.
+	Index  int    `json:"index"`
+	Source string `json:"source,omitempty"`
+	// Dest is the cleaned absolute destination inside the rootfs (Dest).
+	Dest string `json:"dest"`
+	Type string `json:"type,omitempty"`
+	// Raw is the options as the spec gives them, for error texts.
+	Raw     []string `json:"raw,omitempty"`
+	Options Options  `json:"options"`
+	// DeferRO: mounted writable, made read-only by Finish once /dev and
+	// later mount points are made (tmpfs and /dev, as in runc).
+	DeferRO bool `json:"defer_ro,omitempty"`
+	// Idmap: the source must be a detached mount the host idmapped.
+	Idmap bool `json:"idmap,omitempty"`
+}
+
+// Plan checks every entry of s.Mounts (Check) and returns the operations
+// that make them, in the spec's order. Relative bind sources must have
+// been made absolute (relative to the bundle) by the caller. The errors
+// name the entry as mounts[i].
+func Plan(s *specs.Spec) ([]MountOp, error) {
+	userns := false
+	if s.Linux != nil {
+		for _, ns := range s.Linux.Namespaces {
+			userns = userns || ns.Type == specs.UserNamespace
+		}
+	}
+	ops := make([]MountOp, 0, len(s.Mounts))
+	for i := range s.Mounts {
+		m := &s.Mounts[i]
+		if err := Check(i, m); err != nil {
+			return nil, err
+		}
+		idmap, _ := Idmapped(m)
+		if idmap && len(m.UIDMappings) == 0 && !userns {
+			return nil, fmt.Errorf("mounts[%d]: idmap without uidMappings takes the container's user namespace, and it has none", i)
+		}
+		op := MountOp{
+			Index: i, Source: m.Source, Dest: Dest(m), Type: m.Type,
+			Raw: m.Options, Options: ParseOptions(m.Options), Idmap: idmap,
+		}
+		switch {
+		case IsBind(m):
+			op.Op = OpBind
+		case m.Type == "cgroup" || m.Type == "cgroup2":
+			op.Op = OpCgroup
+		case m.Type == "proc" || m.Type == "sysfs":
+			op.Op = OpKernFS
+		default:
+			op.Op = OpFS
+			op.DeferRO = op.Options.Flags&unix.MS_RDONLY != 0 && (m.Type == "tmpfs" || op.Dest == "/dev")
+		}
+		ops = append(ops, op)
+	}
+	return ops, nil
+}

@@ -94,3 +94,65 @@ func TestDestAndDevSetup(t *testing.T) {
 		t.Fatal("bind-mounted host /dev must be left alone")
 	}
 }
+
+func TestPlan(t *testing.T) {
+	maps := []specs.LinuxIDMapping{{ContainerID: 0, HostID: 1000, Size: 1}}
+	s := &specs.Spec{
+		Linux: &specs.Linux{Namespaces: []specs.LinuxNamespace{{Type: specs.MountNamespace}}},
+		Mounts: []specs.Mount{
+			{Destination: "/proc", Type: "proc", Source: "proc"},
+			{Destination: "dev/", Type: "tmpfs", Source: "tmpfs", Options: []string{"nosuid", "ro"}},
+			{Destination: "/sys/fs/cgroup", Type: "cgroup", Source: "cgroup", Options: []string{"ro"}},
+			{Destination: "/data", Type: "none", Source: "/srv", Options: []string{"rbind", "ro"}},
+			{Destination: "/run", Type: "tmpfs", Source: "tmpfs", Options: []string{"tmpcopyup"}},
+			{Destination: "/etc/hosts", Source: "/h", Options: []string{"bind"}, UIDMappings: maps, GIDMappings: maps},
+		},
+	}
+	ops, err := Plan(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []struct {
+		op      Op
+		dest    string
+		deferRO bool
+		idmap   bool
+	}{
+		{OpKernFS, "/proc", false, false},
+		{OpFS, "/dev", true, false}, // read-only once /dev is populated
+		{OpCgroup, "/sys/fs/cgroup", false, false},
+		{OpBind, "/data", false, false},
+		{OpFS, "/run", false, false},
+		{OpBind, "/etc/hosts", false, true},
+	}
+	if len(ops) != len(want) {
+		t.Fatalf("%d ops, want %d", len(ops), len(want))
+	}
+	for i, w := range want {
+		op := ops[i]
+		if op.Index != i || op.Op != w.op || op.Dest != w.dest || op.DeferRO != w.deferRO || op.Idmap != w.idmap {
+			t.Errorf("op %d: %+v, want %+v", i, op, w)
+		}
+		if !reflect.DeepEqual(op.Options, ParseOptions(s.Mounts[i].Options)) || !reflect.DeepEqual(op.Raw, s.Mounts[i].Options) {
+			t.Errorf("op %d: options %+v from %v", i, op.Options, op.Raw)
+		}
+	}
+	if !ops[3].Options.Recursive || !ops[4].Options.CopyUp {
+		t.Errorf("rbind or tmpcopyup lost: %+v %+v", ops[3].Options, ops[4].Options)
+	}
+
+	// the checks name the entry
+	s.Mounts = append(s.Mounts, specs.Mount{Destination: "/x", Source: "/srv", Type: "bind", Options: []string{"bogus"}})
+	if _, err := Plan(s); err == nil || !strings.HasPrefix(err.Error(), "mounts[6].options") {
+		t.Errorf("bad option: %v", err)
+	}
+	// idmap without mappings borrows the container's user namespace
+	s.Mounts = []specs.Mount{{Destination: "/x", Source: "/srv", Options: []string{"bind", "idmap"}}}
+	if _, err := Plan(s); err == nil || !strings.Contains(err.Error(), "has none") {
+		t.Errorf("idmap without a user namespace: %v", err)
+	}
+	s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.UserNamespace})
+	if ops, err := Plan(s); err != nil || !ops[0].Idmap {
+		t.Errorf("idmap with a user namespace: %+v %v", ops, err)
+	}
+}

@@ -12,8 +12,6 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
-
-	"github.com/hako-runtime/hako/libcontainer/rootfs"
 )
 
 // MaxIDLen keeps the state directory name a valid path component.
@@ -86,7 +84,8 @@ func HasNamespace(s *specs.Spec, t specs.LinuxNamespaceType) bool {
 }
 
 // Spec checks everything that can be checked without touching the system
-// (except nothing: the rootfs is checked by the caller, who knows the bundle).
+// (except nothing: the rootfs is checked by the caller, who knows the
+// bundle, and the mounts by rootfs.Plan, which the caller makes of them).
 func Spec(s *specs.Spec) error {
 	if err := OCIVersion(s.Version); err != nil {
 		return err
@@ -105,15 +104,6 @@ func Spec(s *specs.Spec) error {
 	}
 	if err := namespaces(s); err != nil {
 		return err
-	}
-	for i := range s.Mounts {
-		if err := rootfs.Check(i, &s.Mounts[i]); err != nil {
-			return err
-		}
-		m := &s.Mounts[i]
-		if idmap, _ := rootfs.Idmapped(m); idmap && len(m.UIDMappings) == 0 && !HasNamespace(s, specs.UserNamespace) {
-			return fmt.Errorf("mounts[%d]: idmap without uidMappings takes the container's user namespace, and it has none", i)
-		}
 	}
 	if err := linux(s); err != nil {
 		return err
