@@ -157,8 +157,8 @@ func Create(o *CreateOpts) (c *Container, err error) {
 			m.Source = filepath.Join(bundle, m.Source)
 		}
 	}
-	// The mounts are checked and planned here; the init only applies
-	// the plan.
+	// The mounts are checked and planned here, before anything is made;
+	// the init only applies the plan.
 	mounts, err := rfs.Plan(spec)
 	if err != nil {
 		return nil, err
@@ -220,6 +220,10 @@ func Create(o *CreateOpts) (c *Container, err error) {
 		sp.spec = &run
 		if o.NotifySocket != "" {
 			if err := c.setupNotify(&run); err != nil {
+				return nil, err
+			}
+			// the socket's bind mount joins the plan
+			if sp.mounts, err = rfs.Plan(&run); err != nil {
 				return nil, err
 			}
 		}
