@@ -19,10 +19,11 @@ func (d *execInit) appliesInC() bool {
 	return p.ApparmorProfile == "" && p.SelinuxLabel == ""
 }
 
-// execPlan composes what the C applier applies (see nsenter.ExecPlan);
-// consoleFD is the console socket's fd in the stage, -1 without one.
-func (d *execInit) execPlan(consoleFD int) (*nsenter.ExecPlan, error) {
-	p := d.spec.Process
+// processPlan composes what the C applier applies for the process (see
+// nsenter.ExecPlan), exec'd or a new container's first one; consoleFD is
+// the console socket's fd in the stage, -1 without one.
+func (sp *spawner) processPlan(consoleFD int) (*nsenter.ExecPlan, error) {
+	p := sp.spec.Process
 	env, hasHome, err := validate.Env(p.Env)
 	if err != nil {
 		return nil, err
@@ -31,17 +32,17 @@ func (d *execInit) execPlan(consoleFD int) (*nsenter.ExecPlan, error) {
 		Args: p.Args, Env: env, NeedHome: !hasHome, Cwd: p.Cwd,
 		UID: p.User.UID, GID: p.User.GID,
 		NoNewPrivileges: p.NoNewPrivileges, Umask: p.User.Umask,
-		PreserveFDs: uint32(d.o.PreserveFDs),
+		PreserveFDs: uint32(sp.o.PreserveFDs),
 		Groups:      initproc.SupplementaryGroups(p.User),
 	}
 	if p.Capabilities != nil {
 		s, _ := caps.FromSpec(p.Capabilities) // Exec warned about unknown names
 		plan.Caps = &[5]uint64{uint64(s.Bounding), uint64(s.Effective), uint64(s.Permitted), uint64(s.Inheritable), uint64(s.Ambient)}
 	}
-	if prog := d.seccomp; prog != nil {
+	if prog := sp.seccomp; prog != nil {
 		plan.Seccomp = &nsenter.SeccompFilter{Flags: uint32(prog.Flags), Notify: prog.Notify, Filter: prog.Instructions.Native()}
 	}
-	l := d.spec.Linux
+	l := sp.spec.Linux
 	if l.Personality != nil {
 		v, err := validate.Personality(l.Personality)
 		if err != nil {
@@ -58,7 +59,7 @@ func (d *execInit) execPlan(consoleFD int) (*nsenter.ExecPlan, error) {
 		plan.MemPolicy = &nsenter.MemPolicy{Mode: uint32(mode), Mask: mask}
 	}
 	if consoleFD >= 0 {
-		c := &nsenter.Console{SocketFD: uint32(consoleFD), Relay: d.o.ConsoleConn != nil}
+		c := &nsenter.Console{SocketFD: uint32(consoleFD), Relay: sp.o.ConsoleConn != nil}
 		if cs := p.ConsoleSize; cs != nil {
 			c.HasSize, c.Rows, c.Cols = true, uint16(cs.Height), uint16(cs.Width)
 		}

@@ -9,12 +9,14 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/hako-runtime/hako/cgroups"
+	"github.com/hako-runtime/hako/internal/fdpass"
 	"github.com/hako-runtime/hako/libcontainer/hooks"
 	"github.com/hako-runtime/hako/libcontainer/initproc"
 	"github.com/hako-runtime/hako/libcontainer/lsm"
 	"github.com/hako-runtime/hako/libcontainer/rootfs"
 	"github.com/hako-runtime/hako/libcontainer/syncproto"
 	"github.com/hako-runtime/hako/libcontainer/validate"
+	"github.com/hako-runtime/hako/nsenter"
 )
 
 // createInit drives the first process of a new container: the Go init,
@@ -25,6 +27,9 @@ type createInit struct {
 	fifoFD int              // its number in the init
 	exeFD  int              // the sealed binary in the init, when it waits in C; else -1
 	mounts []rootfs.MountOp // rootfs.Plan of spec.Mounts
+	// plan: the process is set up by nsenter's C applier and the rootfs
+	// by a host thread (appliesInC, hostrootfs_linux.go).
+	plan bool
 }
 
 // newCreateInit makes the spawner of c's init; mounts is the plan of
@@ -46,9 +51,10 @@ func (d *createInit) files(add func(*os.File) int) error {
 	}
 	d.fifo = f
 	d.fifoFD = add(f)
-	// The init of a container that `start` releases later waits in the
-	// C stage of the same sealed binary, not in Go (see waitsInC).
-	if d.waitsInC() {
+	d.plan = d.appliesInC()
+	// The Go init of a container that `start` releases later waits in
+	// the C stage of the same sealed binary, not in Go (see waitsInC).
+	if !d.plan && d.waitsInC() {
 		d.exeFD = add(d.exe.file)
 	}
 	return nil
@@ -112,7 +118,27 @@ func (d *createInit) started(pid int) error {
 }
 
 func (d *createInit) bootstrap() (*syncproto.Bootstrap, error) {
-	return bootstrap(d.spec, nil, nil), nil
+	if !d.plan {
+		return bootstrap(d.spec, nil, nil), nil
+	}
+	p, err := d.processPlan(d.consoleFD)
+	if err != nil {
+		return nil, err
+	}
+	if p.Umask == nil {
+		// a container's first process gets 0022 unless the spec says
+		umask := uint32(0o022)
+		p.Umask = &umask
+	}
+	p.Create = &nsenter.Create{FifoFD: uint32(d.fifoFD), ProcFS: uint32(procMounts(d.mounts))}
+	if !d.o.NoNewKeyring {
+		p.Create.Keyring = "_ses." + d.c.ID
+	}
+	raw, err := p.MarshalBinary()
+	if err != nil {
+		return nil, err
+	}
+	return bootstrap(d.spec, nil, raw), nil
 }
 
 // pid records the init and sends it its Config.
@@ -130,6 +156,9 @@ func (d *createInit) pid(pid int) error {
 		return fmt.Errorf("read init start time: %w", err)
 	}
 	d.c.st.InitPid, d.c.st.InitStart = pid, start
+	if d.plan {
+		return d.applierRootfs(pid)
+	}
 	cfg := &initproc.Config{
 		ID: d.c.ID, Spec: d.spec, Mounts: d.mounts, Rootfs: d.c.st.Rootfs, Bundle: d.c.st.Bundle, Pid: pid,
 		NoPivot: d.o.NoPivot, NoNewKeyring: d.o.NoNewKeyring, PreserveFDs: d.o.PreserveFDs,
@@ -140,6 +169,26 @@ func (d *createInit) pid(pid int) error {
 		LSM:     lsm.Detect(),
 	}
 	return d.conn.SendConfig(cfg)
+}
+
+// applierRootfs lets the applier go on past its pid, takes its procfs
+// contexts, makes the rootfs and answers it.
+func (d *createInit) applierRootfs(pid int) error {
+	if err := d.conn.Ack(syncproto.AckPid); err != nil {
+		return err
+	}
+	m, fds, err := d.conn.RecvFDs(procMounts(d.mounts))
+	if err != nil {
+		if m.Type == syncproto.Error {
+			return d.initError(err)
+		}
+		return fmt.Errorf("rootfs: receive procfs contexts: %w", err)
+	}
+	defer fdpass.Close(fds)
+	if m.Type != syncproto.Rootfs {
+		return fmt.Errorf("unexpected message %q from init", m.Type)
+	}
+	return d.conn.Reply(d.hostRootfs(pid, fds))
 }
 
 func (d *createInit) handle(m syncproto.Msg) (bool, error) {

@@ -91,7 +91,7 @@ func (d *execInit) started(pid int) error {
 func (d *execInit) bootstrap() (*syncproto.Bootstrap, error) {
 	var plan []byte
 	if d.appliesInC() {
-		p, err := d.execPlan(d.consoleFD)
+		p, err := d.processPlan(d.consoleFD)
 		if err == nil {
 			plan, err = p.MarshalBinary()
 		}

@@ -14,6 +14,8 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
+#include <linux/keyctl.h>
+#include <linux/mount.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <stdint.h>
@@ -41,6 +43,12 @@
 #ifndef SYS_close_range
 #define SYS_close_range 436
 #endif
+#ifndef SYS_fsopen
+#define SYS_fsopen 430
+#endif
+#ifndef FSOPEN_CLOEXEC
+#define FSOPEN_CLOEXEC 0x00000001
+#endif
 #ifndef SYS_faccessat2
 #define SYS_faccessat2 439
 #endif
@@ -66,6 +74,7 @@ enum {
 	PLAN_MEMPOLICY,
 	PLAN_CONSOLE,
 	PLAN_PRESERVE_FDS,
+	PLAN_CREATE,
 };
 
 enum { CAP_BND, CAP_EFF, CAP_PRM, CAP_INH, CAP_AMB };
@@ -95,6 +104,11 @@ struct plan {
 	int console_fd, console_size, console_relay;
 	uint16_t rows, cols;
 	uint32_t preserve_fds;
+	// create: a new container's first process (nsenter.Create)
+	int create;
+	int fifo_fd;
+	uint32_t procfs;
+	const char *keyring;
 };
 
 static void bad_plan(const char *what)
@@ -242,6 +256,15 @@ static void parse(char *buf, size_t len, struct plan *p)
 			if (n != 4)
 				bad_plan("preserved fds");
 			p->preserve_fds = u32(v);
+			break;
+		case PLAN_CREATE:
+			// fifo fd u32, procfs count u32, keyring name with its NUL
+			if (n < 9 || v[n - 1] != '\0' || u32(v + 4) > HAKO_MAX_FDS)
+				bad_plan("create");
+			p->create = 1;
+			p->fifo_fd = (int)u32(v);
+			p->procfs = u32(v + 4);
+			p->keyring = v + 8;
 			break;
 		default:
 			bad_plan("unknown record");
@@ -503,6 +526,29 @@ static char *look_path(struct plan *p)
 	hako_report(0, "exec: \"%s\": executable file not found in $PATH", file);
 }
 
+// make_rootfs has the host make the container's rootfs: it needs one
+// procfs context per proc mount from here, since a procfs takes the pid
+// namespace of the process that opens it. The host mounts, pivots the
+// root (this process's root and cwd move with it) and writes sysctls and
+// the hostname from a thread in the container's other namespaces.
+static void make_rootfs(struct plan *p)
+{
+	int fds[HAKO_MAX_FDS];
+	for (uint32_t i = 0; i < p->procfs; i++) {
+		fds[i] = (int)syscall(SYS_fsopen, "proc", FSOPEN_CLOEXEC);
+		if (fds[i] < 0)
+			hako_report(errno, "fsopen proc");
+	}
+	hako_send_fds("rootfs", fds, (int)p->procfs);
+	for (uint32_t i = 0; i < p->procfs; i++)
+		close(fds[i]);
+	expect_ok();
+	hako_trace("rootfs made by the host");
+	// a private session keyring: the host's keys stay out of reach
+	if (p->keyring[0] != '\0' && syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, p->keyring) < 0 && errno != ENOSYS)
+		hako_report(errno, "join session keyring");
+}
+
 void hako_apply(char *buf, size_t len)
 {
 	struct plan p;
@@ -516,6 +562,8 @@ void hako_apply(char *buf, size_t len)
 	// session, and it can take a pty as controlling terminal
 	if (setsid() < 0)
 		hako_report(errno, "setsid");
+	if (p.create)
+		make_rootfs(&p);
 	if (p.console_fd >= 0)
 		setup_console(&p);
 	if (p.has_personality && syscall(SYS_personality, (unsigned long)p.personality) < 0)
@@ -586,6 +634,12 @@ void hako_apply(char *buf, size_t len)
 	}
 	hako_trace("exec plan applied");
 	hako_send("ready", NULL, NULL, 0, 0);
+	if (p.create) {
+		char name[16];
+		close(hako_sync_fd);
+		snprintf(name, sizeof(name), "%d", p.fifo_fd);
+		hako_wait_start(p.fifo_fd, name);
+	}
 	execve(path, p.argv, p.envp);
 	char msg[256];
 	dprintf(2, "hako init: exec \"%s\": %s\n", p.argv[0], hako_strerror(errno, msg, sizeof(msg)));

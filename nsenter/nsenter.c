@@ -10,6 +10,8 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -92,6 +94,37 @@ void hako_send(const char *type, const char *msg, const char *key, long val, int
 	hako_write_all(out, o);
 }
 
+void hako_send_fds(const char *type, const int *fds, int n)
+{
+	char line[128];
+	int len = snprintf(line, sizeof(line), "{\"type\":\"%s\",\"count\":%d}\n", type, n);
+	struct iovec iov = { .iov_base = line, .iov_len = (size_t)len };
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * HAKO_MAX_FDS)];
+		struct cmsghdr align;
+	} u;
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	if (n > HAKO_MAX_FDS)
+		hako_report(E2BIG, "send %s", type);
+	if (n > 0) {
+		memset(&u, 0, sizeof(u));
+		msg.msg_control = u.buf;
+		msg.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)n);
+		struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)n);
+		memcpy(CMSG_DATA(c), fds, sizeof(int) * (size_t)n);
+	}
+	// one sendmsg: the host reads the line and the fds in one recvmsg
+	ssize_t w;
+	do
+		w = sendmsg(hako_sync_fd, &msg, 0);
+	while (w < 0 && errno == EINTR);
+	if (w != len)
+		hako_report(w < 0 ? errno : EPIPE, "send %s", type);
+}
+
 const char *hako_strerror(int err, char *buf, size_t len)
 {
 	snprintf(buf, len, "%s", strerror(err));
@@ -164,13 +197,24 @@ static void hako_wait_signal(int sig)
 // holds a few pages of libc instead of a Go heap and its threads.
 static void hako_wait(int argc, char **argv, char **envp)
 {
-	struct stat st;
 	int fd = atoi(argv[1]);
 	// dumpable again after the execve that started this image, until here
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	prctl(PR_SET_NAME, "hako:init", 0, 0, 0);
+	hako_wait_start(fd, argv[1]);
+	(void)argc;
+	// handlers are reset to SIG_DFL by the execve itself
+	execve(argv[2], argv + 3, envp);
+	char msg[256];
+	dprintf(2, "hako init: exec \"%s\": %s\n", argv[3], hako_strerror(errno, msg, sizeof(msg)));
+	_exit(127);
+}
+
+void hako_wait_start(int fd, const char *name)
+{
+	struct stat st;
 	if (fd < 3 || fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode)) {
-		dprintf(2, "hako init: wait for start: fd %s is not the exec fifo\n", argv[1]);
+		dprintf(2, "hako init: wait for start: fd %s is not the exec fifo\n", name);
 		_exit(1);
 	}
 	for (int sig = 1; sig < NSIG; sig++) {
@@ -198,12 +242,6 @@ static void hako_wait(int argc, char **argv, char **envp)
 		_exit(1);
 	}
 	close(fd);
-	(void)argc;
-	// handlers are reset to SIG_DFL by the execve itself
-	execve(argv[2], argv + 3, envp);
-	char msg[256];
-	dprintf(2, "hako init: exec \"%s\": %s\n", argv[3], hako_strerror(errno, msg, sizeof(msg)));
-	_exit(127);
 }
 
 // When this image started running code (before the Go runtime), for

@@ -22,6 +22,18 @@ void hako_report(int err, const char *fmt, ...);
 
 void hako_trace(const char *phase);
 
+// HAKO_MAX_FDS bounds the fds of one message (SCM_RIGHTS takes 253).
+#define HAKO_MAX_FDS 64
+
+// hako_send_fds sends {"type":..,"count":n} with n fds attached
+// (syncproto.Conn.RecvFDs reads it); a failure is reported, and exits.
+void hako_send_fds(const char *type, const int *fds, int n);
+
+// hako_wait_start blocks until `start` writes the exec fifo at fd (name
+// is its number as text, for the error), with signals handled as the Go
+// runtime would; it exits on failure.
+void hako_wait_start(int fd, const char *name);
+
 // hako_strerror is strerror(err) as Go words it (lower case), for what
 // the C stages print themselves.
 const char *hako_strerror(int err, char *buf, size_t len);

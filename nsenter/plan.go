@@ -51,6 +51,24 @@ type ExecPlan struct {
 	Console *Console
 	// PreserveFDs are the caller's fds 3..3+n-1 the process keeps.
 	PreserveFDs uint32
+	// Create, when set, makes the process a new container's first one
+	// (see Create); without it the plan is an exec's.
+	Create *Create
+}
+
+// Create is what the first process of a new container does beyond an
+// exec'd one. Right after the pid, before anything else of the plan, it
+// makes ProcFS procfs contexts (fsopen "proc": a procfs takes the pid
+// namespace of the process that opens it, which the host's threads are
+// not in) and sends them with a "rootfs" message; the host makes the
+// rootfs from a thread in the container's namespaces and answers ok. The
+// applier then joins a new session keyring named Keyring ("" for none),
+// goes on as for an exec, and after "ready" waits on the exec fifo at
+// FifoFD for `start` before its execve.
+type Create struct {
+	FifoFD  uint32
+	ProcFS  uint32
+	Keyring string
 }
 
 // SeccompFilter is a compiled seccomp program (see seccomp.Program).
@@ -92,6 +110,7 @@ const (
 	tagMemPolicy
 	tagConsole
 	tagPreserveFDs
+	tagCreate
 )
 
 // MarshalBinary encodes the plan. A NUL in a string (the kernel could not
@@ -182,6 +201,13 @@ func (p *ExecPlan) MarshalBinary() ([]byte, error) {
 	}
 	if p.PreserveFDs > 0 {
 		rec(tagPreserveFDs, u32(p.PreserveFDs))
+	}
+	if c := p.Create; c != nil {
+		// fifo fd u32, procfs count u32, keyring name with its NUL
+		if strings.IndexByte(c.Keyring, 0) >= 0 {
+			return nil, errors.New("keyring name: contains a NUL byte")
+		}
+		rec(tagCreate, append(u32(c.FifoFD, c.ProcFS), append([]byte(c.Keyring), 0)...))
 	}
 	return b, nil
 }

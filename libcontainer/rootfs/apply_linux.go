@@ -59,7 +59,10 @@ func (p *Pending) MakeReadonly() error {
 //
 // sources, when set, holds for a bind mount's index a detached mount of
 // its source already opened by the host (a new user namespace cannot
-// always reach it); it is used instead of opening the source path.
+// always reach it); it is used instead of opening the source path. For a
+// proc mount's index it holds a procfs context (fsopen) opened by a
+// process in the container's pid namespace, when the mounts are made by
+// a host thread (see libcontainer/hostrootfs_linux.go).
 func Prepare(s *specs.Spec, ops []MountOp, rootfs string, userns bool, mountLabel string, sources map[int]int) (_ *Pending, err error) {
 	prop := uintptr(unix.MS_SLAVE | unix.MS_REC)
 	if p, ok := propOpts[s.Linux.RootfsPropagation]; ok {
@@ -315,7 +318,12 @@ func mountOne(root *os.File, op *MountOp, userns bool, label string, src int, p 
 	if op.DeferRO {
 		flags &^= unix.MS_RDONLY
 	}
-	mfd, err := newFS(op.Type, op.Source, withLabel(op.Type, data, label), flags)
+	var mfd int
+	if op.Op == OpKernFS && op.Type == "proc" && src >= 0 {
+		mfd, err = newFSFrom(src, op.Source, withLabel(op.Type, data, label), flags)
+	} else {
+		mfd, err = newFS(op.Type, op.Source, withLabel(op.Type, data, label), flags)
+	}
 	if err != nil {
 		if op.Type == "sysfs" && userns && errors.Is(err, unix.EPERM) {
 			// sysfs cannot be mounted from a user namespace that does

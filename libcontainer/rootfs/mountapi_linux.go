@@ -107,6 +107,13 @@ func newFS(fstype, source string, data []string, flags uintptr) (int, error) {
 		return -1, fmt.Errorf("fsopen %s: %w", fstype, err)
 	}
 	defer unix.Close(fsfd)
+	return newFSFrom(fsfd, source, data, flags)
+}
+
+// newFSFrom is newFS on a filesystem context already open (fsopen by
+// another process, whose namespaces it took); its owner closes fsfd.
+func newFSFrom(fsfd int, source string, data []string, flags uintptr) (int, error) {
+	var err error
 	withLog := func(step string, err error) error {
 		buf := make([]byte, 256)
 		if n, rerr := unix.Read(fsfd, buf); rerr == nil && n > 2 {

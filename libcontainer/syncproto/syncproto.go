@@ -11,8 +11,8 @@
 //  3. host → C stages: one byte per step they wait on (AckMaps, AckTimens,
 //     AckPid), since they read no JSON but "ok";
 //  4. host → Go init: the Config as one JSON value, after the init's pid;
-//  5. host → Go init: the MountSources reply, a Msg with its fds attached
-//     (SCM_RIGHTS, see internal/fdpass).
+//  5. fds (SCM_RIGHTS, see internal/fdpass) attached to one message: the
+//     MountSources reply to the Go init, the applier's Rootfs message.
 //
 // The steps, who sends them and what answers them:
 //
@@ -21,6 +21,7 @@
 //	timens    nsenter     -               AckTimens once timens_offsets is written
 //	pid       nsenter     Pid             Config (Go init) or AckPid (exec applier)
 //	mountsrc  Go init     -               mountsrc with Count fds, or error
+//	rootfs    applier     Count fds       ok once the host made the rootfs, or error
 //	hostroot  Go init     MountID         none
 //	hooks     Go init     -               ok or error
 //	limits    init        -               ok or error
@@ -52,6 +53,9 @@ const (
 	Timens       Type = "timens"
 	Pid          Type = "pid"
 	MountSources Type = "mountsrc"
+	// Rootfs: the create applier's procfs contexts are attached (Count);
+	// the host makes the rootfs and answers.
+	Rootfs Type = "rootfs"
 	HostRoot     Type = "hostroot"
 	Hooks        Type = "hooks"
 	Limits       Type = "limits"
