@@ -55,15 +55,15 @@ const (
 	MountSources Type = "mountsrc"
 	// Rootfs: the create applier's procfs contexts are attached (Count);
 	// the host makes the rootfs and answers.
-	Rootfs Type = "rootfs"
-	HostRoot     Type = "hostroot"
-	Hooks        Type = "hooks"
-	Limits       Type = "limits"
-	Seccomp      Type = "seccomp"
-	Ambient      Type = "ambient"
-	Warn         Type = "warn"
-	Ready        Type = "ready"
-	Error        Type = "error"
+	Rootfs   Type = "rootfs"
+	HostRoot Type = "hostroot"
+	Hooks    Type = "hooks"
+	Limits   Type = "limits"
+	Seccomp  Type = "seccomp"
+	Ambient  Type = "ambient"
+	Warn     Type = "warn"
+	Ready    Type = "ready"
+	Error    Type = "error"
 	// OK is the host's answer to a request that succeeded.
 	OK Type = "ok"
 )
