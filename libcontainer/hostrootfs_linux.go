@@ -145,17 +145,19 @@ func (d *createInit) hostRootfs(pid int, procFDs []int) error {
 		runtime.LockOSThread()
 		done <- d.rootfsThread(nsFDs, flags, sources, mounted, goOn)
 	}()
+	// The thread's failures are the container process's, worded as the
+	// Go init's would be; the hook step's are the host's own.
 	if err := <-mounted; err != nil {
 		<-done
-		return err
+		return d.initError(err)
 	}
 	trace.Mark("rootfs: mounts made")
 	// The cgroup's limits and the prestart and createRuntime hooks, as
 	// the Go init's "hooks" request has them done.
 	herr := d.hooksStep()
 	goOn <- herr
-	if err := <-done; err != nil {
-		return err
+	if err := <-done; err != nil && herr == nil {
+		return d.initError(err)
 	}
 	return herr
 }
@@ -177,7 +179,7 @@ func (d *createInit) rootfsThread(nsFDs, flags []int, sources map[int]int, mount
 		}
 	}
 	s := d.spec
-	pending, err := rootfs.Prepare(s, d.mounts, d.c.st.Rootfs, false, "", sources)
+	pending, err := rootfs.Prepare(s, d.mounts, d.c.st.Rootfs, false, "", sources, d.initPid)
 	if err != nil {
 		return fail(err)
 	}

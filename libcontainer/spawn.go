@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/hako-runtime/hako/cgroups"
+	"github.com/hako-runtime/hako/libcontainer/caps"
 	"github.com/hako-runtime/hako/libcontainer/syncproto"
 	"github.com/hako-runtime/hako/libcontainer/trace"
 	"github.com/hako-runtime/hako/libcontainer/validate"
@@ -162,6 +163,8 @@ func (sp *spawner) run() error {
 			}
 		case syncproto.Warn:
 			sp.o.Log.Warnf("%s", msg.Msg)
+		case syncproto.Ambient:
+			sp.o.Log.Warnf("%s", caps.AmbientWarning(msg.Cap, unix.Errno(msg.Errno)))
 		case syncproto.Ready:
 			return nil
 		default:

@@ -5,9 +5,7 @@ import (
 	"os"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
-	"golang.org/x/sys/unix"
 
-	"github.com/hako-runtime/hako/libcontainer/caps"
 	"github.com/hako-runtime/hako/libcontainer/initproc"
 	"github.com/hako-runtime/hako/libcontainer/lsm"
 	"github.com/hako-runtime/hako/libcontainer/syncproto"
@@ -120,13 +118,7 @@ func (d *execInit) pid(pid int) error {
 	return d.conn.SendConfig(cfg)
 }
 
-func (d *execInit) handle(m syncproto.Msg) (bool, error) {
-	if m.Type == syncproto.Ambient {
-		d.o.Log.Warnf("%s", caps.AmbientWarning(m.Cap, unix.Errno(m.Errno)))
-		return true, nil
-	}
-	return false, nil
-}
+func (d *execInit) handle(syncproto.Msg) (bool, error) { return false, nil }
 
 // undo: an exec makes nothing the container outlives it by.
 func (d *execInit) undo() {}

@@ -48,3 +48,56 @@ func TestBootstrap(t *testing.T) {
 		t.Error("timens asked for without offsets")
 	}
 }
+
+func TestProcRelative(t *testing.T) {
+	for p, want := range map[string]bool{
+		"/proc/kcore": false, "/proc/sys": false, "/proc/self/mounts": true, "/proc/thread-self": true,
+		"/proc/1/environ": true, "/proc/mounts": true, "/proc/net/dev": true, "proc/self": true,
+		"/sys/firmware": false, "/proc": false, "/proc/../proc/self/x": true,
+	} {
+		if got := procRelative(p); got != want {
+			t.Errorf("procRelative(%q) = %v, want %v", p, got, want)
+		}
+	}
+}
+
+func TestCreateAppliesInC(t *testing.T) {
+	base := func() *specs.Spec {
+		return &specs.Spec{
+			Process: &specs.Process{Args: []string{"true"}, Cwd: "/"},
+			Linux: &specs.Linux{
+				Namespaces:  []specs.LinuxNamespace{{Type: specs.PIDNamespace}, {Type: specs.MountNamespace}},
+				MaskedPaths: []string{"/proc/kcore"},
+			},
+		}
+	}
+	if d := newCreateInit(&Container{}, &CreateOpts{}, base(), nil); !d.appliesInC() {
+		t.Fatal("a plain container does not go to the C applier")
+	}
+	for name, change := range map[string]func(*specs.Spec, *CreateOpts){
+		"terminal": func(s *specs.Spec, _ *CreateOpts) { s.Process.Terminal = true },
+		"no pivot": func(_ *specs.Spec, o *CreateOpts) { o.NoPivot = true },
+		"apparmor": func(s *specs.Spec, _ *CreateOpts) { s.Process.ApparmorProfile = "p" },
+		"selinux":  func(s *specs.Spec, _ *CreateOpts) { s.Process.SelinuxLabel = "l" },
+		"createContainer": func(s *specs.Spec, _ *CreateOpts) {
+			s.Hooks = &specs.Hooks{CreateContainer: []specs.Hook{{Path: "/x"}}}
+		},
+		"startContainer": func(s *specs.Spec, _ *CreateOpts) { s.Hooks = &specs.Hooks{StartContainer: []specs.Hook{{Path: "/x"}}} },
+		"userns": func(s *specs.Spec, _ *CreateOpts) {
+			s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.UserNamespace})
+		},
+		"joined mount ns": func(s *specs.Spec, _ *CreateOpts) { s.Linux.Namespaces[1].Path = "/proc/1/ns/mnt" },
+		"no mount ns":     func(s *specs.Spec, _ *CreateOpts) { s.Linux.Namespaces = s.Linux.Namespaces[:1] },
+		"idmap": func(s *specs.Spec, _ *CreateOpts) {
+			s.Mounts = []specs.Mount{{Destination: "/x", Source: "/y", Options: []string{"bind", "idmap"}}}
+		},
+		"self mask": func(s *specs.Spec, _ *CreateOpts) { s.Linux.MaskedPaths = []string{"/proc/self/mountinfo"} },
+		"self ro":   func(s *specs.Spec, _ *CreateOpts) { s.Linux.ReadonlyPaths = []string{"/proc/net"} },
+	} {
+		s, o := base(), &CreateOpts{}
+		change(s, o)
+		if newCreateInit(&Container{}, o, s, nil).appliesInC() {
+			t.Errorf("%s: the C applier was chosen", name)
+		}
+	}
+}

@@ -272,7 +272,7 @@ func prepareRootfs(cfg *Config, conn *syncproto.Conn) (*rootfs.Pending, error) {
 	}())
 	label := lsm.MountLabel(s, cfg.LSM)
 	if cfg.MountNS {
-		return rootfs.Prepare(s, cfg.Mounts, cfg.Rootfs, cfg.UserNS, label, sources)
+		return rootfs.Prepare(s, cfg.Mounts, cfg.Rootfs, cfg.UserNS, label, sources, 0)
 	}
 	id, pending, err := rootfs.PrepareInHostNS(s, cfg.Mounts, cfg.Rootfs, cfg.UserNS, label, sources)
 	if id != 0 {

@@ -63,7 +63,11 @@ func (p *Pending) MakeReadonly() error {
 // proc mount's index it holds a procfs context (fsopen) opened by a
 // process in the container's pid namespace, when the mounts are made by
 // a host thread (see libcontainer/hostrootfs_linux.go).
-func Prepare(s *specs.Spec, ops []MountOp, rootfs string, userns bool, mountLabel string, sources map[int]int) (_ *Pending, err error) {
+//
+// initPid is the container's init when a host thread in its namespaces
+// prepares its rootfs (its cgroups are read from /proc/<initPid>), 0 when
+// the calling process is the init.
+func Prepare(s *specs.Spec, ops []MountOp, rootfs string, userns bool, mountLabel string, sources map[int]int, initPid int) (_ *Pending, err error) {
 	prop := uintptr(unix.MS_SLAVE | unix.MS_REC)
 	if p, ok := propOpts[s.Linux.RootfsPropagation]; ok {
 		prop = p
@@ -87,11 +91,11 @@ func Prepare(s *specs.Spec, ops []MountOp, rootfs string, userns bool, mountLabe
 	if err := unix.Mount(rootfs, rootfs, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
 		return nil, fmt.Errorf("bind mount rootfs %s: %w", rootfs, err)
 	}
-	return mountAll(s, ops, rootfs, userns, mountLabel, sources)
+	return mountAll(s, ops, rootfs, userns, mountLabel, sources, initPid)
 }
 
 // mountAll applies ops under rootfs, then populates /dev.
-func mountAll(s *specs.Spec, ops []MountOp, rootfs string, userns bool, mountLabel string, sources map[int]int) (_ *Pending, err error) {
+func mountAll(s *specs.Spec, ops []MountOp, rootfs string, userns bool, mountLabel string, sources map[int]int, initPid int) (_ *Pending, err error) {
 	root, err := os.OpenFile(rootfs, unix.O_PATH|unix.O_DIRECTORY, 0)
 	if err != nil {
 		return nil, fmt.Errorf("open rootfs: %w", err)
@@ -109,7 +113,7 @@ func mountAll(s *specs.Spec, ops []MountOp, rootfs string, userns bool, mountLab
 		if fd, ok := sources[op.Index]; ok {
 			src = fd
 		}
-		if err := mountOne(root, op, userns, mountLabel, src, p); err != nil {
+		if err := mountOne(root, op, userns, mountLabel, src, initPid, p); err != nil {
 			return nil, fmt.Errorf("mount %s to %s (type %q, options %q): %w", op.Source, op.Dest, op.Type, op.Raw, err)
 		}
 	}
@@ -121,9 +125,20 @@ func mountAll(s *specs.Spec, ops []MountOp, rootfs string, userns bool, mountLab
 	return p, nil
 }
 
+// threadMounts lists the mounts of the calling thread's mount namespace,
+// which is not the process's when a host thread prepares the rootfs.
+func threadMounts(filter mountinfo.FilterFunc) ([]*mountinfo.Info, error) {
+	f, err := os.Open("/proc/thread-self/mountinfo")
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return mountinfo.GetMountsFromReader(f, filter)
+}
+
 // parentPropagation sets the propagation of the mount holding rootfs.
 func parentPropagation(rootfs string, prop uintptr) error {
-	mounts, err := mountinfo.GetMounts(mountinfo.ParentsFilter(rootfs))
+	mounts, err := threadMounts(mountinfo.ParentsFilter(rootfs))
 	if err != nil {
 		return fmt.Errorf("find mount of rootfs: %w", err)
 	}
@@ -278,7 +293,7 @@ func procTarget(root *os.File, op *MountOp) (*os.File, error) {
 	return pathrs.MkdirAllHandle(root, dest, 0o755)
 }
 
-func mountOne(root *os.File, op *MountOp, userns bool, label string, src int, p *Pending) error {
+func mountOne(root *os.File, op *MountOp, userns bool, label string, src, initPid int, p *Pending) error {
 	o, dest := op.Options, op.Dest
 	var t *os.File
 	var err error
@@ -287,7 +302,7 @@ func mountOne(root *os.File, op *MountOp, userns bool, label string, src int, p 
 	case OpBind:
 		return bindMountFrom(root, src, op, o)
 	case OpCgroup:
-		return mountCgroup(root, dest, o, label)
+		return mountCgroup(root, dest, o, label, initPid)
 	case OpKernFS:
 		t, err = procTarget(root, op)
 	default:

@@ -17,14 +17,14 @@ import (
 // each showing only the container's own cgroup. A fresh superblock of a
 // hierarchy shows the cgroup-namespace root; without a cgroup namespace
 // the container's subtree is cloned out of it, as runc does with binds.
-func mountCgroup(root *os.File, dest string, o Options, label string) error {
-	hosts, err := mountinfo.GetMounts(func(i *mountinfo.Info) (skip, stop bool) {
+func mountCgroup(root *os.File, dest string, o Options, label string, initPid int) error {
+	hosts, err := threadMounts(func(i *mountinfo.Info) (skip, stop bool) {
 		return i.FSType != "cgroup" && i.FSType != "cgroup2", false
 	})
 	if err != nil {
 		return err
 	}
-	own, err := ownCgroups()
+	own, err := ownCgroups(initPid)
 	if err != nil {
 		return err
 	}
@@ -128,9 +128,14 @@ func mountHierarchy(root *os.File, dest, fstype string, opts []string, hostMount
 }
 
 // ownCgroups maps a hierarchy's controller list ("" for cgroup2) to the
-// init's cgroup path in it, from /proc/self/cgroup.
-func ownCgroups() (map[string]string, error) {
-	f, err := os.Open("/proc/self/cgroup")
+// init's cgroup path in it, from /proc/self/cgroup (initPid 0) or the
+// init's, as the caller's cgroup namespace shows them.
+func ownCgroups(initPid int) (map[string]string, error) {
+	name := "/proc/self/cgroup"
+	if initPid > 0 {
+		name = fmt.Sprintf("/proc/%d/cgroup", initPid)
+	}
+	f, err := os.Open(name)
 	if err != nil {
 		return nil, err
 	}

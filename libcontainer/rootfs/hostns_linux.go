@@ -27,7 +27,7 @@ func PrepareInHostNS(s *specs.Spec, ops []MountOp, rootfs string, userns bool, m
 		unix.Unmount(rootfs, unix.MNT_DETACH)
 		return 0, nil, fmt.Errorf("make rootfs %s a slave: %w", rootfs, err)
 	}
-	p, err := mountAll(s, ops, rootfs, userns, mountLabel, sources)
+	p, err := mountAll(s, ops, rootfs, userns, mountLabel, sources, 0)
 	return id, p, err
 }
 

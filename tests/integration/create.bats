@@ -89,3 +89,30 @@ load helpers
 	[ "$(container_status "$CID")" = created ]
 	assert_nothing_left "${CID}b"
 }
+
+@test "hako: create is set up by the C applier and a host thread, without a Go runtime in the container" {
+	skip_if_runtime runc "runc's create starts a Go init"
+	skip_if_runtime crun "not hako"
+	update_config '.hostname = "applied" | .linux.sysctl = {"kernel.domainname": "dom.example"}'
+	set_cmd 'echo "$(hostname) $(cat /proc/sys/kernel/domainname) $(ls /proc | grep -c "^[0-9]") $(umask)"'
+	run env HAKO_TRACE="$TEST_DIR/trace" "$RUNTIME" --root "$ROOT" run --bundle "$BUNDLE" "$CID"
+	assert_success
+	# the pid namespace's procfs (the applier opened it), one process in it
+	assert_output "applied dom.example 1 0022"
+	run cat "$TEST_DIR/trace"
+	assert_contains "nsenter: rootfs made by the host"
+	[[ "$output" != *"init: go runtime started"* ]] || fail "a Go init ran: $output"
+}
+
+@test "hako: a container the host thread cannot set up falls back to the Go init" {
+	skip_if_runtime runc "runc always starts a Go init"
+	skip_if_runtime crun "not hako"
+	# createContainer hooks run inside the container, from the Go init
+	update_config '.hooks.createContainer = [{"path": "/bin/true"}]'
+	set_cmd 'echo ok'
+	run env HAKO_TRACE="$TEST_DIR/trace" "$RUNTIME" --root "$ROOT" run --bundle "$BUNDLE" "$CID"
+	assert_success
+	assert_output "ok"
+	run cat "$TEST_DIR/trace"
+	assert_contains "init: go runtime started"
+}
