@@ -79,6 +79,23 @@ assert_cg() {
 	assert_cg pids pids.max 42
 }
 
+@test "the container's /sys/fs/cgroup is its own cgroup, with and without a cgroup namespace" {
+	update_config '.linux.resources.pids = {"limit": 42}'
+	set_cmd 'cat /sys/fs/cgroup/pids/pids.max; ls /sys/fs/cgroup/pids/cgroup.sane_behavior 2>&1 | grep -c "No such"'
+	# without a cgroup namespace: the container's subtree of each hierarchy
+	update_config '.linux.namespaces |= map(select(.type != "cgroup"))'
+	run_ctr
+	assert_success
+	assert_output "42
+1"
+	# with one: a fresh mount shows the namespace's root, the same cgroup
+	update_config '.linux.namespaces += [{"type": "cgroup"}]'
+	run_ctr
+	assert_success
+	assert_output "42
+1"
+}
+
 @test "resources: blkio weight at create" {
 	local f
 	for f in blkio.weight blkio.bfq.weight; do
