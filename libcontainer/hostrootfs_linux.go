@@ -196,13 +196,20 @@ func (d *createInit) rootfsThread(nsFDs, flags []int, sources map[int]int, mount
 	if err := os.MkdirAll(s.Process.Cwd, 0o755); err != nil {
 		return fmt.Errorf("process.cwd %s: %w", s.Process.Cwd, err)
 	}
-	// sysctls go in before /proc/sys is made read-only by Finish.
+	if err := setUTSNames(s); err != nil {
+		return err
+	}
+	// sysctls go in after the names, so kernel.domainname wins as in
+	// runc, and before /proc/sys is made read-only by Finish.
 	if err := rootfs.WriteSysctls(s.Linux.Sysctl); err != nil {
 		return err
 	}
-	if err := rootfs.Finish(s, "", pending); err != nil {
-		return err
-	}
+	return rootfs.Finish(s, "", pending)
+}
+
+// setUTSNames sets the spec's hostname and domainname in the calling
+// thread's UTS namespace.
+func setUTSNames(s *specs.Spec) error {
 	if s.Hostname != "" {
 		if err := unix.Sethostname([]byte(s.Hostname)); err != nil {
 			return fmt.Errorf("hostname: %w", err)

@@ -289,17 +289,6 @@ func prepareRootfs(cfg *Config, conn *syncproto.Conn) (*rootfs.Pending, error) {
 // finishing rootfs work, sysctls, hostname and the session keyring.
 func setupContainer(cfg *Config, pending *rootfs.Pending) error {
 	s := cfg.Spec
-	// sysctls go in before /proc/sys is made read-only by Finish.
-	if err := rootfs.WriteSysctls(s.Linux.Sysctl); err != nil {
-		return err
-	}
-	if cfg.MountNS {
-		if err := rootfs.Finish(s, lsm.MountLabel(s, cfg.LSM), pending); err != nil {
-			return err
-		}
-	} else if err := pending.MakeReadonly(); err != nil {
-		return err
-	}
 	if s.Hostname != "" {
 		if err := unix.Sethostname([]byte(s.Hostname)); err != nil {
 			return fmt.Errorf("hostname: %w", err)
@@ -309,6 +298,18 @@ func setupContainer(cfg *Config, pending *rootfs.Pending) error {
 		if err := unix.Setdomainname([]byte(s.Domainname)); err != nil {
 			return fmt.Errorf("domainname: %w", err)
 		}
+	}
+	// sysctls go in after the names, so kernel.domainname wins as in
+	// runc, and before /proc/sys is made read-only by Finish.
+	if err := rootfs.WriteSysctls(s.Linux.Sysctl); err != nil {
+		return err
+	}
+	if cfg.MountNS {
+		if err := rootfs.Finish(s, lsm.MountLabel(s, cfg.LSM), pending); err != nil {
+			return err
+		}
+	} else if err := pending.MakeReadonly(); err != nil {
+		return err
 	}
 	if !cfg.NoNewKeyring {
 		return joinKeyring(cfg)

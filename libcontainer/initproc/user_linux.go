@@ -44,19 +44,11 @@ func resolveUser(p *specs.Process, needHome bool) (*user, error) {
 }
 
 // SupplementaryGroups are the groups a process of user u gets besides its
-// gid: exactly additionalGids (runc adds none of its own for a numeric
-// user), each once and without the gid. The Go init and the host's exec
-// plan (nsenter's C applier) both set these.
+// gid: exactly additionalGids, as runc 1.5.3 sets them (none of its own
+// for a numeric user; a repeated group or the gid itself stays). The Go
+// init and the host's process plan (nsenter's C applier) both set these.
 func SupplementaryGroups(u specs.User) []uint32 {
-	var out []uint32
-	seen := map[uint32]bool{u.GID: true}
-	for _, g := range u.AdditionalGids {
-		if !seen[g] {
-			seen[g] = true
-			out = append(out, g)
-		}
-	}
-	return out
+	return append([]uint32(nil), u.AdditionalGids...)
 }
 
 // eachLine calls fn with the fields of each line of the regular file at

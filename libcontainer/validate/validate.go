@@ -247,7 +247,13 @@ func linux(s *specs.Spec) error {
 		if strings.Contains(key, "..") || strings.HasPrefix(key, "/") || strings.ContainsAny(key, "\x00") {
 			return fmt.Errorf("linux.sysctl: invalid key %q", key)
 		}
-		ns, ok := sysctlNamespace(strings.ReplaceAll(key, "/", "."))
+		name := strings.ReplaceAll(key, "/", ".")
+		if name == "kernel.hostname" {
+			// runc's rule: the hostname field says it, and a second
+			// way would leave which one wins to the order of the steps.
+			return fmt.Errorf("linux.sysctl: %q is not allowed as it conflicts with the OCI \"hostname\" field", key)
+		}
+		ns, ok := sysctlNamespace(name)
 		if !ok {
 			return fmt.Errorf("linux.sysctl: %q is not in a separate kernel namespace", key)
 		}

@@ -42,6 +42,19 @@ del_ns() { update_config ".linux.namespaces |= map(select(.type != \"$1\"))"; }
 	[ "$(hostname)" != hb-host ]
 }
 
+@test "uts namespace: a kernel.domainname sysctl wins over .domainname, kernel.hostname is refused (runc 1.5.3)" {
+	update_config '.domainname = "field.example" | .linux.sysctl = {"kernel.domainname": "sysctl.example"}'
+	set_cmd 'cat /proc/sys/kernel/domainname'
+	run_ctr
+	assert_success
+	assert_output "sysctl.example"
+	update_config '.hostname = "hb-host" | .linux.sysctl = {"kernel.hostname": "other"}'
+	run_ctr
+	assert_failure
+	assert_contains "kernel.hostname"
+	[ ! -e "$ROOT/$CID" ]
+}
+
 @test "uts namespace: domainname" {
 	skip_if_runtime runc "runc 1.1 ignores .domainname (supported from runc 1.2)"
 	update_config '.hostname = "hb-host" | .domainname = "hb.example"'

@@ -56,6 +56,15 @@ line2]'
 	[ "$(echo ${lines[5]})" = "Groups: 5 100" ]
 }
 
+@test "additionalGids are set as given: repeated ones and the gid itself stay (runc 1.5.3)" {
+	update_config '.process.user = {"uid": 1000, "gid": 1000, "additionalGids": [20, 1000, 10, 10]}'
+	set_cmd 'grep Groups /proc/self/status'
+	run_ctr
+	assert_success
+	# the kernel keeps the list sorted
+	[ "$(echo $output)" = "Groups: 10 10 20 1000" ] || fail "got: $output"
+}
+
 @test "user without additionalGids has no supplementary groups" {
 	update_config '.process.user = {"uid": 65534, "gid": 65534}'
 	set_cmd 'id -u; id -g; grep Groups /proc/self/status'
