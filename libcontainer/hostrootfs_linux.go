@@ -94,8 +94,8 @@ func procRelative(p string) bool {
 // procfs context for each, in this order.
 func procMounts(ops []rootfs.MountOp) int {
 	n := 0
-	for _, op := range ops {
-		if op.Op == rootfs.OpKernFS && op.Type == "proc" {
+	for i := range ops {
+		if ops[i].NewProcfs() {
 			n++
 		}
 	}
@@ -112,9 +112,9 @@ func (d *createInit) hostRootfs(pid int, procFDs []int) error {
 	}
 	sources := map[int]int{}
 	k := 0
-	for _, op := range d.mounts {
-		if op.Op == rootfs.OpKernFS && op.Type == "proc" {
-			sources[op.Index] = procFDs[k]
+	for i := range d.mounts {
+		if d.mounts[i].NewProcfs() {
+			sources[d.mounts[i].Index] = procFDs[k]
 			k++
 		}
 	}
@@ -196,29 +196,8 @@ func (d *createInit) rootfsThread(nsFDs, flags []int, sources map[int]int, mount
 	if err := os.MkdirAll(s.Process.Cwd, 0o755); err != nil {
 		return fmt.Errorf("process.cwd %s: %w", s.Process.Cwd, err)
 	}
-	if err := setUTSNames(s); err != nil {
-		return err
-	}
-	// sysctls go in after the names, so kernel.domainname wins as in
-	// runc, and before /proc/sys is made read-only by Finish.
-	if err := rootfs.WriteSysctls(s.Linux.Sysctl); err != nil {
+	if err := rootfs.SetKernelNames(s); err != nil {
 		return err
 	}
 	return rootfs.Finish(s, "", pending)
-}
-
-// setUTSNames sets the spec's hostname and domainname in the calling
-// thread's UTS namespace.
-func setUTSNames(s *specs.Spec) error {
-	if s.Hostname != "" {
-		if err := unix.Sethostname([]byte(s.Hostname)); err != nil {
-			return fmt.Errorf("hostname: %w", err)
-		}
-	}
-	if s.Domainname != "" {
-		if err := unix.Setdomainname([]byte(s.Domainname)); err != nil {
-			return fmt.Errorf("domainname: %w", err)
-		}
-	}
-	return nil
 }

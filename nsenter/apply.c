@@ -529,8 +529,9 @@ static char *look_path(struct plan *p)
 // make_rootfs has the host make the container's rootfs: it needs one
 // procfs context per proc mount from here, since a procfs takes the pid
 // namespace of the process that opens it. The host mounts, pivots the
-// root (this process's root and cwd move with it) and writes sysctls and
-// the hostname from a thread in the container's other namespaces.
+// root (this process's root moves with it; the cwd is entered later) and
+// sets the hostname and sysctls from a thread in the container's other
+// namespaces.
 static void make_rootfs(struct plan *p)
 {
 	int fds[HAKO_MAX_FDS];

@@ -9,7 +9,8 @@ import (
 )
 
 // Config is everything the init needs, sent by the host as one JSON value
-// in answer to the nsenter stage's pid (see syncproto); the spec is the already validated one, never
+// in answer to the nsenter stage's pid (see syncproto); the spec is the
+// already validated one, never
 // re-read from the bundle (which could have changed since).
 type Config struct {
 	ID   string      `json:"id"`

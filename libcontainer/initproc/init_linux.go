@@ -289,19 +289,7 @@ func prepareRootfs(cfg *Config, conn *syncproto.Conn) (*rootfs.Pending, error) {
 // finishing rootfs work, sysctls, hostname and the session keyring.
 func setupContainer(cfg *Config, pending *rootfs.Pending) error {
 	s := cfg.Spec
-	if s.Hostname != "" {
-		if err := unix.Sethostname([]byte(s.Hostname)); err != nil {
-			return fmt.Errorf("hostname: %w", err)
-		}
-	}
-	if s.Domainname != "" {
-		if err := unix.Setdomainname([]byte(s.Domainname)); err != nil {
-			return fmt.Errorf("domainname: %w", err)
-		}
-	}
-	// sysctls go in after the names, so kernel.domainname wins as in
-	// runc, and before /proc/sys is made read-only by Finish.
-	if err := rootfs.WriteSysctls(s.Linux.Sysctl); err != nil {
+	if err := rootfs.SetKernelNames(s); err != nil {
 		return err
 	}
 	if cfg.MountNS {

@@ -334,7 +334,7 @@ func mountOne(root *os.File, op *MountOp, userns bool, label string, src, initPi
 		flags &^= unix.MS_RDONLY
 	}
 	var mfd int
-	if op.Op == OpKernFS && op.Type == "proc" && src >= 0 {
+	if op.NewProcfs() && src >= 0 {
 		mfd, err = newFSFrom(src, op.Source, withLabel(op.Type, data, label), flags)
 	} else {
 		mfd, err = newFS(op.Type, op.Source, withLabel(op.Type, data, label), flags)

@@ -208,6 +208,24 @@ func BindConsole(slave *os.File) error {
 	return attach(tree, t)
 }
 
+// SetKernelNames sets the hostname and domainname, then writes
+// linux.sysctl (WriteSysctls), in the calling thread's namespaces: in
+// that order, as runc, so a kernel.domainname sysctl wins over the
+// domainname field. It must run before Finish makes /proc/sys read-only.
+func SetKernelNames(s *specs.Spec) error {
+	if s.Hostname != "" {
+		if err := unix.Sethostname([]byte(s.Hostname)); err != nil {
+			return fmt.Errorf("hostname: %w", err)
+		}
+	}
+	if s.Domainname != "" {
+		if err := unix.Setdomainname([]byte(s.Domainname)); err != nil {
+			return fmt.Errorf("domainname: %w", err)
+		}
+	}
+	return WriteSysctls(s.Linux.Sysctl)
+}
+
 // WriteSysctls writes linux.sysctl through the container's /proc/sys after
 // checking it is procfs and without following symlinks (CVE-2025-52881).
 func WriteSysctls(sysctl map[string]string) error {

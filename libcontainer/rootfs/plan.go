@@ -306,6 +306,11 @@ type MountOp struct {
 	Idmap bool `json:"idmap,omitempty"`
 }
 
+// NewProcfs says whether op mounts a new procfs: the one filesystem whose
+// instance depends on who opens it (its pid namespace), so a host thread
+// making the rootfs gets its context from the init.
+func (op *MountOp) NewProcfs() bool { return op.Op == OpKernFS && op.Type == "proc" }
+
 // Plan checks every entry of s.Mounts (Check) and returns the operations
 // that make them, in the spec's order. Relative bind sources must have
 // been made absolute (relative to the bundle) by the caller. The errors
