@@ -36,7 +36,7 @@ func activationOpts(o *libcontainer.CreateOpts) {
 }
 
 func runCreate(g *global, args []string) error {
-	o := &libcontainer.CreateOpts{Root: g.root, Systemd: g.systemd, Log: g.log}
+	o := &libcontainer.CreateOpts{Root: g.root, Systemd: g.systemd, Log: g.log, Rootless: g.rootlessCgroups, RootSticky: g.xdgRoot}
 	fs := newFlags("create", "<container-id>")
 	createFlags(fs, o)
 	pos, err := parseArgs(fs, args, 1, 1)

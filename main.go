@@ -11,6 +11,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/moby/sys/userns"
+
 	"github.com/hako-runtime/hako/libcontainer"
 	"github.com/hako-runtime/hako/libcontainer/initproc"
 	"github.com/hako-runtime/hako/libcontainer/logs"
@@ -33,6 +35,11 @@ func init() {
 type global struct {
 	root, logPath, logFormat, rootless string
 	debug, systemd                     bool
+	// rootlessCgroups is --rootless resolved (see checkRootless): cgroup
+	// permission errors are tolerated when no limit needs the cgroup.
+	rootlessCgroups bool
+	// xdgRoot: the state root is the default one under XDG_RUNTIME_DIR.
+	xdgRoot bool
 	// rootSet: --root was given (a missing custom root is an error for
 	// list, a missing default one just means no containers yet).
 	rootSet bool
@@ -63,13 +70,20 @@ type codeError struct {
 func (e *codeError) Error() string { return e.err.Error() }
 func (e *codeError) Unwrap() error { return e.err }
 
-func defaultRoot() string {
-	if os.Geteuid() != 0 {
-		if d := os.Getenv("XDG_RUNTIME_DIR"); d != "" {
-			return d + "/hako"
-		}
+// defaultRoot is /run/hako, or $XDG_RUNTIME_DIR/hako for an unprivileged
+// user, as runc chooses its own: root in the initial user namespace
+// ignores XDG_RUNTIME_DIR (sudo keeps the caller's), and so does root in
+// a user namespace unless $USER says it is someone else (rootless podman
+// calls the runtime that way, keeping its user's environment).
+func defaultRoot() (root string, xdg bool) {
+	d := os.Getenv("XDG_RUNTIME_DIR")
+	if d == "" {
+		return "/run/hako", false
 	}
-	return "/run/hako"
+	if os.Geteuid() != 0 || (userns.RunningInUserNS() && os.Getenv("USER") != "root") {
+		return d + "/hako", true
+	}
+	return "/run/hako", false
 }
 
 func usage(w io.Writer) {
@@ -88,7 +102,8 @@ func usage(w io.Writer) {
 
 func globalFlags(g *global) *flag.FlagSet {
 	fs := flag.NewFlagSet("hako", flag.ContinueOnError)
-	fs.StringVar(&g.root, "root", defaultRoot(), "root directory for storage of container state")
+	root, _ := defaultRoot()
+	fs.StringVar(&g.root, "root", root, "root directory for storage of container state")
 	fs.StringVar(&g.logPath, "log", "", "log file path (default stderr)")
 	fs.StringVar(&g.logFormat, "log-format", "text", "log format: text or json")
 	fs.BoolVar(&g.debug, "debug", false, "enable debug logging")
@@ -127,6 +142,9 @@ func realMain(args []string) int {
 		return 1
 	}
 	fs.Visit(func(f *flag.Flag) { g.rootSet = g.rootSet || f.Name == "root" })
+	if !g.rootSet {
+		_, g.xdgRoot = defaultRoot()
+	}
 	if *showVersion {
 		fmt.Printf("hako version %s\nspec: %s\ngo: %s\n", version, specVersion(), runtime.Version())
 		return 0
@@ -182,17 +200,25 @@ func fail(g *global, err error) int {
 	return 1
 }
 
+// checkRootless resolves --rootless as runc does. It only decides how
+// cgroups are treated: true tolerates a cgroup the caller may not create
+// or join when no limit needs it (the container then stays in the
+// caller's cgroup); auto is true for a non-root caller and for root in a
+// user namespace other than the initial one (rootless podman, `unshare
+// -r`), where cgroups are usually not delegated. How ids are mapped
+// depends on the caller's real privilege, not on this flag.
 func checkRootless(g *global) error {
 	switch g.rootless {
-	case "auto", "false":
-		if g.rootless == "auto" && os.Geteuid() != 0 {
-			return errors.New("--rootless: rootless containers are not supported by hako yet; run as root")
-		}
-		return nil
 	case "true":
-		return errors.New("--rootless=true: rootless containers are not supported by hako yet")
+		g.rootlessCgroups = true
+	case "false":
+		g.rootlessCgroups = false
+	case "auto":
+		g.rootlessCgroups = os.Geteuid() != 0 || userns.RunningInUserNS()
+	default:
+		return fmt.Errorf("--rootless: invalid value %q (want true, false or auto)", g.rootless)
 	}
-	return fmt.Errorf("--rootless: invalid value %q (want true, false or auto)", g.rootless)
+	return nil
 }
 
 // newFlags builds a verb's flag set; -h/--help print its usage.

@@ -17,7 +17,7 @@ func init() {
 }
 
 func runRun(g *global, args []string) error {
-	o := &libcontainer.CreateOpts{Root: g.root, Systemd: g.systemd, Log: g.log}
+	o := &libcontainer.CreateOpts{Root: g.root, Systemd: g.systemd, Log: g.log, Rootless: g.rootlessCgroups, RootSticky: g.xdgRoot}
 	fs := newFlags("run", "<container-id>")
 	createFlags(fs, o)
 	var detach, keep, noSubreaper bool

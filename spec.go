@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
@@ -63,13 +64,17 @@ func defaultSpec() *specs.Spec {
 	}
 }
 
-// rootlessSpec maps the caller to root in a user namespace and drops what
-// an unprivileged user cannot have (network namespace setup, cgroup mount).
+// rootlessSpec is runc's `spec --rootless`: the caller's own uid and
+// gid mapped to root in a new user namespace (no helper needed), no
+// network namespace (an unprivileged user could only give it a loopback,
+// and sysfs cannot be mounted without owning one: /sys is bound from the
+// host instead), no uid=/gid= mount options (ids the namespace does not
+// map) and no resources (no cgroup is delegated by default).
 func rootlessSpec(s *specs.Spec) {
 	s.Linux.Resources = nil
 	var ns []specs.LinuxNamespace
 	for _, n := range s.Linux.Namespaces {
-		if n.Type != specs.NetworkNamespace && n.Type != specs.CgroupNamespace {
+		if n.Type != specs.NetworkNamespace && n.Type != specs.UserNamespace {
 			ns = append(ns, n)
 		}
 	}
@@ -78,14 +83,17 @@ func rootlessSpec(s *specs.Spec) {
 	s.Linux.GIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: uint32(os.Getegid()), Size: 1}}
 	var mounts []specs.Mount
 	for _, m := range s.Mounts {
-		switch m.Destination {
-		case "/sys":
-			m = specs.Mount{Destination: "/sys", Type: "none", Source: "/sys", Options: []string{"rbind", "nosuid", "noexec", "nodev", "ro"}}
-		case "/sys/fs/cgroup":
+		if filepath.Clean(m.Destination) == "/sys" {
+			mounts = append(mounts, specs.Mount{Destination: "/sys", Type: "none", Source: "/sys", Options: []string{"rbind", "nosuid", "noexec", "nodev", "ro"}})
 			continue
-		case "/dev/pts":
-			m.Options = []string{"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"}
 		}
+		var opts []string
+		for _, o := range m.Options {
+			if !strings.HasPrefix(o, "uid=") && !strings.HasPrefix(o, "gid=") {
+				opts = append(opts, o)
+			}
+		}
+		m.Options = opts
 		mounts = append(mounts, m)
 	}
 	s.Mounts = mounts

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"os"
 	"sync"
@@ -33,7 +34,7 @@ func newStdioPipes(s *specs.Spec) (*stdioPipes, error) {
 				r.Close()
 				w.Close()
 				p.close()
-				return nil, &os.PathError{Op: "fchown", Path: "stdio pipe", Err: err}
+				return nil, fmt.Errorf("give the stdio pipes to the container's root (host uid %d, gid %d from linux.uidMappings and linux.gidMappings): %w", uid, gid, err)
 			}
 		}
 		if i == 0 {

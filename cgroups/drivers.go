@@ -2,8 +2,10 @@ package cgroups
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"reflect"
+	"syscall"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
@@ -29,11 +31,16 @@ func (m *fs2Manager) Path(string) string { return m.Manager.Path() }
 func (m *fs2Manager) Paths() map[string]string { return map[string]string{"": m.Manager.Path()} }
 
 func (m *fs2Manager) Apply(pid int) error {
-	return m.cfg.tolerate(m.Manager.Apply(pid))
+	err := m.Manager.Apply(pid)
+	if m.cfg.withoutCgroup(err) {
+		m.Manager.Destroy()
+		return fmt.Errorf("%w: %w", ErrRootless, err)
+	}
+	return m.cfg.tolerate(err)
 }
 
 func (m *fs2Manager) Set(r *specs.LinuxResources) error {
-	return m.cfg.tolerate(m.Manager.Set(r))
+	return m.cfg.set(m.Manager.Set, r)
 }
 
 type fs1Manager struct {
@@ -56,27 +63,82 @@ func (m *fs1Manager) Paths() map[string]string {
 }
 
 func (m *fs1Manager) Apply(pid int) error {
-	return m.cfg.tolerate(m.Manager.Apply(pid))
+	err := m.Manager.Apply(pid)
+	if m.cfg.withoutCgroup(err) {
+		// All or nothing: hierarchies made before the refusal go too.
+		m.Manager.Destroy()
+		return fmt.Errorf("%w: %w", ErrRootless, err)
+	}
+	return m.cfg.tolerate(err)
 }
 
 func (m *fs1Manager) Set(r *specs.LinuxResources) error {
-	return m.cfg.tolerate(m.Manager.Set(r))
+	return m.cfg.set(m.Manager.Set, r)
+}
+
+// set applies r through set. A rootless container's device rules come
+// last and a refusal of them is ignored, as in runc: an unprivileged
+// caller may not attach a device program on v2 nor write devices.allow
+// on v1, even in a delegated cgroup, and its user namespace already
+// keeps it from making device nodes.
+func (cfg Config) set(set func(*specs.LinuxResources) error, r *specs.LinuxResources) error {
+	if !cfg.Rootless || r == nil || len(r.Devices) == 0 {
+		return cfg.tolerate(set(r))
+	}
+	c := *r
+	c.Devices = nil
+	if err := cfg.tolerate(set(&c)); err != nil {
+		return err
+	}
+	if err := set(&specs.LinuxResources{Devices: r.Devices}); err != nil && !refused(err) {
+		return err
+	}
+	return nil
+}
+
+// ErrRootless is what Apply of a rootless container returns when the
+// caller may not create or join its default cgroup and no limit needs
+// one: as in runc's rootless mode, the container then runs in its
+// caller's cgroup. Whatever Apply made is removed; the caller records
+// that the container has no cgroup of its own and builds no Manager for
+// it later (pause, update and stats cannot work without one).
+var ErrRootless = errors.New("rootless container without a cgroup of its own")
+
+// withoutCgroup says a rootless container may do without a cgroup after
+// err: the caller was refused the default cgroup (an explicit
+// cgroupsPath must work, as in runc) and no limit but device rules,
+// which runc ignores for rootless containers, needs it.
+func (cfg Config) withoutCgroup(err error) bool {
+	if err == nil || !cfg.Rootless || cfg.Path != "" || !refused(err) {
+		return false
+	}
+	return noLimits(cfg.Resources)
+}
+
+// refused: the kernel's answers to a cgroup the caller may not touch
+// (EROFS: a read-only cgroup mount, as in a container).
+func refused(err error) bool {
+	return errors.Is(err, os.ErrPermission) || errors.Is(err, syscall.EROFS)
+}
+
+func noLimits(r *specs.LinuxResources) bool {
+	if r == nil {
+		return true
+	}
+	c := *r
+	c.Devices = nil
+	return reflect.DeepEqual(c, specs.LinuxResources{})
 }
 
 // tolerate drops permission errors of a rootless container that asked
 // for no resources, as runc's rootless cgroup handling does: without a
 // delegated cgroup it simply runs in the caller's.
 func (cfg Config) tolerate(err error) error {
-	if err == nil || !cfg.Rootless || !errors.Is(err, os.ErrPermission) {
+	if err == nil || !cfg.Rootless || !refused(err) {
 		return err
 	}
-	if cfg.Resources == nil {
+	if noLimits(cfg.Resources) {
 		return nil
 	}
-	r := *cfg.Resources
-	r.Devices = nil // runc ignores device rules for rootless containers
-	if reflect.DeepEqual(r, specs.LinuxResources{}) {
-		return nil
-	}
-	return err
+	return fmt.Errorf("cannot set the limits of linux.resources: a rootless container could not create or join its cgroup: %w", err)
 }

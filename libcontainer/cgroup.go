@@ -20,6 +20,9 @@ import (
 // cgroupsPath means the same directories whoever runs the command.
 
 func (c *Container) cgroup() (cgroups.Manager, error) {
+	if c.st.NoCgroup {
+		return noCgroup{c}, nil
+	}
 	cfg := cgroups.Config{
 		Path: c.st.CgroupPath, ID: c.ID, Systemd: c.st.Systemd, Rootless: c.st.Rootless,
 		Paths: c.st.CgroupPaths, Annotations: c.st.Annotations,

@@ -46,10 +46,17 @@ type Container struct {
 	rawConfig json.RawMessage
 }
 
-// EnsureRoot creates the state root, private to its owner.
-func EnsureRoot(root string) error {
+// EnsureRoot creates the state root, private to its owner. A root under
+// XDG_RUNTIME_DIR (sticky) gets the sticky bit, which the XDG Base
+// Directory spec asks of files that must not be cleaned up while in use.
+func EnsureRoot(root string, sticky bool) error {
 	if err := os.MkdirAll(root, 0o700); err != nil {
 		return fmt.Errorf("create state root %s: %w", root, err)
+	}
+	if sticky {
+		if err := os.Chmod(root, 0o700|os.ModeSticky); err != nil {
+			return fmt.Errorf("state root %s: %w", root, err)
+		}
 	}
 	return nil
 }

@@ -32,6 +32,11 @@ type CreateOpts struct {
 	NoNewKeyring  bool
 	PreserveFDs   int
 	Systemd       bool
+	// Rootless is --rootless resolved: a cgroup the caller may not make
+	// or join is tolerated when no limit needs it (cgroups.Config).
+	Rootless bool
+	// RootSticky: Root is the default one under XDG_RUNTIME_DIR.
+	RootSticky bool
 	// ConsoleConn, when set, is used as the console socket instead of
 	// dialling ConsoleSocket (foreground `run -t` receives the pty itself).
 	ConsoleConn *os.File
@@ -170,7 +175,7 @@ func Create(o *CreateOpts) (c *Container, err error) {
 	if (!spec.Process.Terminal || o.Foreground) && o.ConsoleSocket != "" {
 		return nil, errors.New("cannot use console socket if hako will not detach or allocate tty")
 	}
-	if err := EnsureRoot(o.Root); err != nil {
+	if err := EnsureRoot(o.Root, o.RootSticky); err != nil {
 		return nil, err
 	}
 	dir := filepath.Join(o.Root, o.ID)
@@ -191,6 +196,7 @@ func Create(o *CreateOpts) (c *Container, err error) {
 	c.st = persisted{
 		ID: o.ID, Bundle: bundle, Rootfs: rootfs, Created: time.Now().UTC(),
 		Annotations: spec.Annotations, Config: spec, CgroupPath: spec.Linux.CgroupsPath, Systemd: o.Systemd,
+		Rootless: o.Rootless,
 	}
 	sp := newCreateInit(c, o, spec, mounts)
 	defer sp.close()

@@ -7,7 +7,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -331,19 +330,6 @@ func closeExecFrom(first int) error {
 // initError keeps the init's own error text (the root cause) in front.
 func (sp *spawner) initError(err error) error {
 	return fmt.Errorf("unable to start container process: %w", err)
-}
-
-func writeMaps(pid int, l *specs.Linux) error {
-	for _, f := range []struct {
-		name string
-		m    []specs.LinuxIDMapping
-	}{{"uid_map", l.UIDMappings}, {"gid_map", l.GIDMappings}} {
-		p := fmt.Sprintf("/proc/%d/%s", pid, f.name)
-		if err := os.WriteFile(p, mapsFor(f.m), 0); err != nil {
-			return fmt.Errorf("linux.%sMappings: write %s: %w", strings.TrimSuffix(f.name, "_map"), p, err)
-		}
-	}
-	return nil
 }
 
 // abort kills whatever was started, reaps our children and undoes what

@@ -1,6 +1,7 @@
 package libcontainer
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -83,7 +84,7 @@ func (d *createInit) cgroupFD() (int, error) {
 	if d.c.st.Systemd || !cgroups.IsV2(cgroups.DefaultRoot) {
 		return -1, nil
 	}
-	if err := d.joinCgroup(0); err != nil {
+	if err := d.joinCgroup(0); err != nil || d.c.st.NoCgroup {
 		return -1, err
 	}
 	fd, err := d.cg.CgroupFD()
@@ -101,7 +102,12 @@ func (d *createInit) joinCgroup(pid int) error {
 		return fmt.Errorf("cgroup: %w", err)
 	}
 	d.cg = m
-	if err := m.Apply(pid); err != nil {
+	if err := m.Apply(pid); errors.Is(err, cgroups.ErrRootless) {
+		d.o.Log.Debugf("%v: it stays in the caller's cgroup", err)
+		d.c.st.NoCgroup = true
+		d.cg = noCgroup{d.c}
+		return nil
+	} else if err != nil {
 		return fmt.Errorf("cgroup: %w", err)
 	}
 	d.c.st.CgroupPaths = m.Paths()
@@ -163,10 +169,11 @@ func (d *createInit) pid(pid int) error {
 		ID: d.c.ID, Spec: d.spec, Mounts: d.mounts, Rootfs: d.c.st.Rootfs, Bundle: d.c.st.Bundle, Pid: pid,
 		NoPivot: d.o.NoPivot, NoNewKeyring: d.o.NoNewKeyring, PreserveFDs: d.o.PreserveFDs,
 		FifoFD: d.fifoFD, ExeFD: d.exeFD, ConsoleFD: d.consoleFD, ConsoleRelay: d.o.ConsoleConn != nil,
-		MountNS: validate.HasNamespace(d.spec, specs.MountNamespace),
-		UserNS:  validate.HasNamespace(d.spec, specs.UserNamespace),
-		Seccomp: d.seccomp,
-		LSM:     lsm.Detect(),
+		MountNS:      validate.HasNamespace(d.spec, specs.MountNamespace),
+		UserNS:       validate.HasNamespace(d.spec, specs.UserNamespace),
+		Unprivileged: os.Geteuid() != 0,
+		Seccomp:      d.seccomp,
+		LSM:          lsm.Detect(),
 	}
 	return d.conn.SendConfig(cfg)
 }

@@ -104,6 +104,9 @@ type persisted struct {
 	CgroupPaths map[string]string `json:"cgroup_paths,omitempty"`
 	Systemd     bool              `json:"systemd,omitempty"`
 	Rootless    bool              `json:"rootless,omitempty"`
+	// NoCgroup: a rootless container that runs in its caller's cgroup
+	// (cgroups.ErrRootless); CgroupPaths is then empty.
+	NoCgroup bool `json:"no_cgroup,omitempty"`
 	// HostRootMount is the mount ID of the rootfs bind made in the host's
 	// mount namespace for a container without one (removed by delete).
 	HostRootMount uint64 `json:"host_root_mount,omitempty"`

@@ -41,6 +41,11 @@ type Config struct {
 	// either way its root is not the host's (devices are bind-mounted,
 	// bind sources are opened by the host).
 	UserNS bool `json:"user_ns"`
+	// Unprivileged: hako runs as a user other than root, which may
+	// neither open the init's mount namespace nor join it; the init opens
+	// its bind sources itself, with the same access to the host's files
+	// as that user (its root is the user's id).
+	Unprivileged bool `json:"unprivileged,omitempty"`
 	// ConsoleRelay says hako itself relays the pty (foreground -t): the
 	// pty does not add CRs (ONLCR off) from the first byte on, where
 	// runc's relay clears it as soon as it receives the master.

@@ -258,7 +258,7 @@ func forgetNofile(p *specs.Process) {
 func prepareRootfs(cfg *Config, conn *syncproto.Conn) (*rootfs.Pending, error) {
 	s := cfg.Spec
 	var sources map[int]int
-	if cfg.UserNS || rootfs.HasIdmap(s) {
+	if (cfg.UserNS || rootfs.HasIdmap(s)) && !cfg.Unprivileged {
 		var err error
 		if sources, err = mountSources(conn, cfg.Mounts); err != nil {
 			return nil, err
