@@ -130,15 +130,12 @@ func noLimits(r *specs.LinuxResources) bool {
 	return reflect.DeepEqual(c, specs.LinuxResources{})
 }
 
-// tolerate drops permission errors of a rootless container that asked
-// for no resources, as runc's rootless cgroup handling does: without a
-// delegated cgroup it simply runs in the caller's.
+// tolerate names what a rootless container's refused cgroup was for:
+// its limits (runc: "cannot set X limit: container could not join or
+// create cgroup"). An explicit cgroupsPath keeps the kernel's answer.
 func (cfg Config) tolerate(err error) error {
-	if err == nil || !cfg.Rootless || !refused(err) {
+	if err == nil || !cfg.Rootless || cfg.Path != "" || !refused(err) || noLimits(cfg.Resources) {
 		return err
-	}
-	if noLimits(cfg.Resources) {
-		return nil
 	}
 	return fmt.Errorf("cannot set the limits of linux.resources: a rootless container could not create or join its cgroup: %w", err)
 }

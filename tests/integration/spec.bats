@@ -51,6 +51,12 @@ load helpers
 	[ "$(jq -r '.linux.uidMappings[0].containerID' config.json)" = 0 ]
 	# a rootless container cannot make a network namespace it could use
 	jq -e '.linux.namespaces | map(.type) | index("network") == null' config.json
+	# as runc: /sys bound from the host, read-only; no uid=/gid= options
+	# (devpts' gid=5 is not mapped); /sys/fs/cgroup kept; no resources
+	[ "$(jq -c '.mounts[] | select(.destination == "/sys") | [.type, .source, .options]' config.json)" = '["none","/sys",["rbind","nosuid","noexec","nodev","ro"]]' ]
+	[ "$(jq '[.mounts[].options[]? | select(startswith("uid=") or startswith("gid="))] | length' config.json)" = 0 ]
+	jq -e '.mounts | map(.destination) | index("/sys/fs/cgroup") != null' config.json
+	jq -e '.linux.resources == null' config.json
 }
 
 @test "the spec config runs the mkbundle rootfs out of the box" {
