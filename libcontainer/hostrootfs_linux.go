@@ -134,6 +134,14 @@ func (d *createInit) hostRootfs(pid int, procFDs []int) error {
 		if err != nil {
 			return fmt.Errorf("rootfs: open the init's %s namespace: %w", ns.name, err)
 		}
+		// One the init shares with hako is not joined: setns asks for
+		// CAP_SYS_ADMIN over its owner even when it changes nothing, and
+		// root in a user namespace (rootless podman) has none over the
+		// host's.
+		if sameNamespace(fd, ns.name) {
+			unix.Close(fd)
+			continue
+		}
 		nsFDs = append(nsFDs, fd)
 		flags = append(flags, ns.flag)
 	}
@@ -175,7 +183,7 @@ func (d *createInit) rootfsThread(nsFDs, flags []int, sources map[int]int, mount
 	}
 	for i, fd := range nsFDs {
 		if err := unix.Setns(fd, flags[i]); err != nil {
-			return fail(fmt.Errorf("rootfs: join the init's namespaces: %w", err))
+			return fail(fmt.Errorf("rootfs: join the init's %s: %w", nsName(flags[i]), err))
 		}
 	}
 	s := d.spec
@@ -200,4 +208,29 @@ func (d *createInit) rootfsThread(nsFDs, flags []int, sources map[int]int, mount
 		return err
 	}
 	return rootfs.Finish(s, "", pending)
+}
+
+// sameNamespace says the namespace open at fd is hako's own of that type.
+func sameNamespace(fd int, name string) bool {
+	var a, b unix.Stat_t
+	if unix.Fstat(fd, &a) != nil || unix.Stat("/proc/thread-self/ns/"+name, &b) != nil {
+		return false
+	}
+	return a.Dev == b.Dev && a.Ino == b.Ino
+}
+
+func nsName(flag int) string {
+	switch flag {
+	case unix.CLONE_NEWNET:
+		return "network namespace"
+	case unix.CLONE_NEWIPC:
+		return "ipc namespace"
+	case unix.CLONE_NEWUTS:
+		return "uts namespace"
+	case unix.CLONE_NEWCGROUP:
+		return "cgroup namespace"
+	case unix.CLONE_NEWNS:
+		return "mount namespace"
+	}
+	return fmt.Sprintf("namespace %#x", flag)
 }

@@ -13,6 +13,7 @@ import (
 	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
 	"github.com/cyphar/filepath-securejoin/pathrs-lite/procfs"
 	"github.com/moby/sys/mountinfo"
+	sysuserns "github.com/moby/sys/userns"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
@@ -96,6 +97,11 @@ func Prepare(s *specs.Spec, ops []MountOp, rootfs string, userns bool, mountLabe
 
 // mountAll applies ops under rootfs, then populates /dev.
 func mountAll(s *specs.Spec, ops []MountOp, rootfs string, userns bool, mountLabel string, sources map[int]int, initPid int) (_ *Pending, err error) {
+	// hako itself in a user namespace other than the initial one
+	// (rootless podman runs the runtime inside its own) is no host root
+	// either: no device nodes to make, no sysfs without owning a network
+	// namespace, whether or not the spec asks for a user namespace.
+	userns = userns || sysuserns.RunningInUserNS()
 	root, err := os.OpenFile(rootfs, unix.O_PATH|unix.O_DIRECTORY, 0)
 	if err != nil {
 		return nil, fmt.Errorf("open rootfs: %w", err)

@@ -427,3 +427,62 @@ requires() {
 
 # host_ns TYPE: the host's namespace link for TYPE, e.g. "net:[4026531840]".
 host_ns() { readlink "/proc/self/ns/$1"; }
+
+# ---------------------------------------------------------------------------
+# an unprivileged test user (rootless.bats, podman.bats)
+
+RL_USER=hakobats
+RL_SUBID=400000 # RL_SUBID..+65535 in /etc/subuid and /etc/subgid
+
+# make_test_user: (re)create $RL_USER, home $FILE_DIR/home, with a
+# subordinate id range, and a copy of the runtime it can reach as
+# $FILE_DIR/rt (the checkout may sit under a 0700 directory). For
+# setup_file; remove_test_user undoes it.
+make_test_user() {
+	local c
+	for c in useradd userdel usermod runuser unshare nsenter; do
+		command -v "$c" >/dev/null || {
+			echo "needs $c" >&2
+			return 1
+		}
+	done
+	remove_test_user
+	useradd -M -d "$FILE_DIR/home" -s /bin/sh "$RL_USER"
+	drop_subids
+	usermod --add-subuids "$RL_SUBID-$((RL_SUBID + 65535))" --add-subgids "$RL_SUBID-$((RL_SUBID + 65535))" "$RL_USER"
+	mkdir -p "$FILE_DIR/home"
+	chown "$RL_USER:" "$FILE_DIR/home"
+	cp "$RUNTIME" "$FILE_DIR/rt"
+	chmod 0755 "$FILE_DIR/rt"
+}
+
+remove_test_user() {
+	id "$RL_USER" >/dev/null 2>&1 || return 0
+	# Its processes first: userdel refuses a user that has some.
+	local i
+	for i in 1 2 3 4 5; do
+		pkill -9 -u "$RL_USER" 2>/dev/null || break
+		sleep 0.1
+	done
+	drop_subids
+	userdel "$RL_USER" 2>/dev/null || true
+}
+
+# drop_subids: remove every subordinate range of $RL_USER (useradd may
+# have given one of its own), so that only RL_SUBID's is known.
+drop_subids() {
+	local f flag start count
+	for f in subuid subgid; do
+		flag=--del-sub${f#sub}s
+		while IFS=: read -r _ start count; do
+			usermod "$flag" "$start-$((start + count - 1))" "$RL_USER" 2>/dev/null
+		done < <(grep "^$RL_USER:" "/etc/$f")
+	done
+}
+
+# as_user CMD...: CMD as the test user, with a login's environment and
+# the test's XDG_RUNTIME_DIR ($XDG).
+as_user() {
+	runuser -u "$RL_USER" -- env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME="$FILE_DIR/home" USER="$RL_USER" \
+		LOGNAME="$RL_USER" XDG_RUNTIME_DIR="$XDG" "$TAG_VAR=$TAG" "$@"
+}

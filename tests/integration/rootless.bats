@@ -8,39 +8,14 @@
 
 load helpers
 
-RL_USER=hakobats
-RL_SUBID=400000 # RL_SUBID..+65535 in /etc/subuid and /etc/subgid
-
 setup_file() {
 	common_setup_file
-	requires_root_user_tools
-	userdel -r "$RL_USER" >/dev/null 2>&1 || true
-	useradd -M -d "$FILE_DIR/home" -s /bin/sh "$RL_USER"
-	usermod --add-subuids "$RL_SUBID-$((RL_SUBID + 65535))" --add-subgids "$RL_SUBID-$((RL_SUBID + 65535))" "$RL_USER"
-	mkdir -p "$FILE_DIR/home"
-	chown "$RL_USER:" "$FILE_DIR/home"
-	# The user must reach the binary: the checkout may sit under a 0700 dir.
-	cp "$RUNTIME" "$FILE_DIR/rt"
-	chmod 0755 "$FILE_DIR/rt"
+	make_test_user
 }
 
 teardown_file() {
-	# The user's processes first: userdel refuses a user that has some.
-	pkill -9 -u "$RL_USER" 2>/dev/null || true
-	sleep 0.1
-	usermod --del-subuids "$RL_SUBID-$((RL_SUBID + 65535))" --del-subgids "$RL_SUBID-$((RL_SUBID + 65535))" "$RL_USER" 2>/dev/null || true
-	userdel "$RL_USER" 2>/dev/null || true
+	remove_test_user
 	common_teardown_file
-}
-
-requires_root_user_tools() {
-	local c
-	for c in useradd userdel usermod runuser unshare; do
-		command -v "$c" >/dev/null || {
-			echo "needs $c" >&2
-			return 1
-		}
-	done
 }
 
 setup() {
@@ -58,13 +33,6 @@ setup() {
 	(cd "$BUNDLE" && as_user "$FILE_DIR/rt" spec --rootless) || fail "spec --rootless as $RL_USER failed"
 	update_config '.process.terminal = false | .root.readonly = false
 		| .process.env += ["'"$TAG_VAR=$TAG"'"]'
-}
-
-# as_user CMD...: CMD as the test user, with a login's environment and
-# this test's XDG_RUNTIME_DIR.
-as_user() {
-	runuser -u "$RL_USER" -- env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME="$FILE_DIR/home" USER="$RL_USER" \
-		LOGNAME="$RL_USER" XDG_RUNTIME_DIR="$XDG" "$TAG_VAR=$TAG" "$@"
 }
 
 # line_matches N REGEX: line N of the output matches the extended regex.
