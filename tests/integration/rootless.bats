@@ -292,3 +292,19 @@ rl_bg() {
 	done
 	assert_nothing_left
 }
+
+@test "root of the user's own namespace runs a config without a user namespace (rootless podman's configs)" {
+	# The runtime itself is in a user namespace: no device nodes can be
+	# made (they are bound from the host) and the host's network namespace,
+	# which the container shares, cannot be joined again.
+	update_config '.linux.namespaces -= [{type: "user"}] | del(.linux.uidMappings, .linux.gidMappings)
+		| .process.args = ["sh", "-c", "cat /proc/self/uid_map; echo x >/dev/null && head -c 3 /dev/zero | wc -c; ls -l /dev/null"]'
+	run as_user unshare -r "$FILE_DIR/rt" run --bundle "$BUNDLE" "$CID"
+	assert_success
+	line_matches 0 "^ +0 +$RL_UID +1$"
+	[ "${lines[1]}" = 3 ]
+	# bound from the host: the host's /dev/null, whose owner (root) is
+	# unmapped here
+	line_matches 2 "^crw-rw-rw- +1 nobody +(nobody|nogroup) +1, +3 "
+	assert_nothing_left
+}
