@@ -1,6 +1,7 @@
 #!/bin/bash
 # Runs the cgroups test binaries and the CLI's cgroup tests
-# (tests/vm/cli-v2.bats) where cgroup v2 exists: a vm-run guest.
+# (tests/vm/cli-v2.bats, and rootless-v2.bats in the default guest) where
+# cgroup v2 exists: a vm-run guest.
 #   default mode:  fs2 driver + eBPF device filter (pure cgroup2, all controllers)
 #   --systemd:     systemd driver (systemd 252 as PID 1, D-Bus)
 # Build happens on the host; the go test -v and bats TAP output is printed
@@ -54,6 +55,8 @@ echo "### cgroups suite: guest cgroup v2 (vm-run default mode): fs2 driver, eBPF
 	echo "### cli-v2.bats: guest cgroup v2, fs driver"
 	'"$cliprep"'
 	env '"$clienv"' HAKO_CGROUP_DRIVER=fs bats --tap -T -f "$2" tests/vm/cli-v2.bats || rc=1
+	echo "### rootless-v2.bats: guest cgroup v2, a delegated subtree"
+	env '"$clienv"' bats --tap -T -f "$2" tests/vm/rootless-v2.bats || rc=1
 	exit $rc' sh "$run" "$filter" || rc=1
 
 echo "### cgroups suite: guest cgroup v2 + systemd (vm-run --systemd): systemd driver"

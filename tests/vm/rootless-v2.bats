@@ -1,0 +1,157 @@
+#!/usr/bin/env bats
+# Rootless containers on a pure cgroup v2 host (tests/vm/cgroups-v2.sh runs
+# this file in the default vm-run guest, whose /etc writes are thrown away):
+# an unprivileged user delegated a cgroup subtree, as systemd's Delegate=yes
+# does (the directory and its cgroup.procs, cgroup.subtree_control and
+# cgroup.threads chowned to the user), gets a cgroup of its own for each
+# container, with limits, pause, update and stats; a cgroup it was not
+# delegated stays out of its reach.
+
+load ../integration/helpers
+
+setup_file() {
+	FILE_DIR=$(mktemp -d /tmp/hako-bats.XXXXXX)
+	chmod 0755 "$FILE_DIR"
+	export FILE_DIR
+	if [ -n "${VM_IMAGE:-}" ]; then
+		cp -a "$VM_IMAGE" "$FILE_DIR/image"
+	else
+		"$INTEGRATION_DIR/mkbundle.sh" "$FILE_DIR/image" >/dev/null
+	fi
+	[ -f /sys/fs/cgroup/cgroup.controllers ] || return 0
+	make_test_user
+	# The delegated subtree: the user's shell goes to its "start" leaf (no
+	# process may sit in a cgroup that has children with controllers).
+	DELEG=/sys/fs/cgroup/hako-deleg-${FILE_DIR##*.}
+	mkdir -p "$DELEG/start"
+	echo "+pids +memory" >"$DELEG/cgroup.subtree_control"
+	local d f
+	for d in "$DELEG" "$DELEG/start"; do
+		for f in "" cgroup.procs cgroup.subtree_control cgroup.threads; do
+			chown "$RL_USER:" "$d/$f"
+		done
+	done
+	echo "$DELEG" >"$FILE_DIR/deleg"
+}
+
+teardown_file() {
+	remove_test_user
+	local d
+	d=$(cat "$FILE_DIR/deleg" 2>/dev/null)
+	[ -n "$d" ] && find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
+	rm -rf "$FILE_DIR"
+}
+
+setup() {
+	[ -f /sys/fs/cgroup/cgroup.controllers ] ||
+		skip "needs a pure cgroup v2 host (tests/vm/cgroups-v2.sh runs this file in a vm-run guest)"
+	DELEG=$(cat "$FILE_DIR/deleg")
+	TEST_DIR="$FILE_DIR/t$BATS_TEST_NUMBER"
+	BUNDLE="$TEST_DIR/bundle"
+	CID="hb${BATS_TEST_NUMBER}-${FILE_DIR##*.}"
+	TAG="$CID"
+	XDG="$TEST_DIR/xdg"
+	ROOT="$XDG/$RUNTIME_NAME"
+	rm -rf "$TEST_DIR"
+	mkdir -p "$BUNDLE" "$XDG"
+	chmod 0700 "$XDG"
+	cp -a "$FILE_DIR/image/rootfs" "$BUNDLE/rootfs"
+	chown -R "$RL_USER:" "$TEST_DIR"
+	chmod 0755 "$TEST_DIR"
+	(cd "$BUNDLE" && as_user "$FILE_DIR/rt" spec --rootless) || fail "spec --rootless failed"
+	update_config '.process.terminal = false | .root.readonly = false | .process.env += ["'"$TAG_VAR=$TAG"'"]
+		| .process.args = ["sleep", "1000"]'
+	EXTRA_IDS=()
+	EXTRA_CLEANUP=()
+}
+
+teardown() {
+	[ -n "${TEST_DIR:-}" ] || return 0
+	local d
+	for d in "$ROOT"/*/; do
+		[ -d "$d" ] && "$RUNTIME" --root "$ROOT" delete --force "$(basename "$d")" >/dev/null 2>&1
+	done
+	kill_tagged
+	rm -rf "$TEST_DIR"
+}
+
+# in_cgroup CGROUP CMD...: CMD as the test user, started in CGROUP (a
+# directory under /sys/fs/cgroup) as systemd places a user's session;
+# stdio to a file (a detached container keeps it open), then $status and
+# $output as bats' run gives them.
+in_cgroup() {
+	local cg=$1
+	shift
+	status=0
+	bash -c 'echo $$ >"$1/cgroup.procs" || exit 99; shift; exec runuser -u "$@"' bash "$cg" "$RL_USER" -- \
+		env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME="$FILE_DIR/home" USER="$RL_USER" XDG_RUNTIME_DIR="$XDG" \
+		"$TAG_VAR=$TAG" "$@" </dev/null >"$TEST_DIR/out" 2>&1 3>&- || status=$?
+	output=$(cat "$TEST_DIR/out")
+}
+
+cg_of() { # PID: the v2 cgroup directory of PID
+	local h c p
+	while IFS=: read -r h c p; do
+		[ "$h" = 0 ] && echo "/sys/fs/cgroup${p%/}"
+	done <"/proc/$1/cgroup"
+}
+
+@test "rootless, delegated cgroup v2: the container's own cgroup with limits, pause, update, stats and delete" {
+	update_config '.linux.resources = {pids: {limit: 20}, memory: {limit: 67108864}}'
+	in_cgroup "$DELEG/start" "$FILE_DIR/rt" run -d --bundle "$BUNDLE" "$CID"
+	assert_success
+	local pid cg
+	pid=$(as_user "$FILE_DIR/rt" state "$CID" | jq .pid)
+	cg=$(cg_of "$pid")
+	# runc's default: the container id beside the caller's cgroup
+	[ "$cg" = "$DELEG/$CID" ] || fail "cgroup $cg, want $DELEG/$CID"
+	[ "$(cat "$cg/pids.max")" = 20 ]
+	[ "$(cat "$cg/memory.max")" = 67108864 ]
+	run as_user "$FILE_DIR/rt" pause "$CID"
+	assert_success
+	[ "$(as_user "$FILE_DIR/rt" state "$CID" | jq -r .status)" = paused ]
+	grep -qx "frozen 1" "$cg/cgroup.events"
+	run as_user "$FILE_DIR/rt" resume "$CID"
+	assert_success
+	run as_user "$FILE_DIR/rt" update --pids-limit 30 "$CID"
+	assert_success
+	[ "$(cat "$cg/pids.max")" = 30 ]
+	run as_user "$FILE_DIR/rt" events --stats "$CID"
+	assert_success
+	[ "$(jq .data.pids.current <<<"$output")" -ge 1 ]
+	run as_user "$FILE_DIR/rt" delete -f "$CID"
+	assert_success
+	[ ! -e "$cg" ] || fail "cgroup $cg left behind"
+	[ ! -e "$ROOT/$CID" ]
+}
+
+@test "rootless, delegated cgroup v2: a cgroupsPath outside the delegated subtree is refused, nothing left" {
+	update_config '.linux.cgroupsPath = "/hako-not-yours-'"$CID"'"'
+	in_cgroup "$DELEG/start" "$FILE_DIR/rt" run -d --bundle "$BUNDLE" "$CID"
+	assert_failure
+	assert_contains "permission denied"
+	[ ! -e "/sys/fs/cgroup/hako-not-yours-$CID" ]
+	[ ! -e "$ROOT/$CID" ]
+}
+
+@test "rootless, no delegation on cgroup v2: no limits runs in the caller's cgroup, limits are refused" {
+	local cg=/sys/fs/cgroup/hako-nodeleg-$CID
+	mkdir -p "$cg"
+	EXTRA_CLEANUP+=("for i in 1 2 3 4 5 6 7 8 9 10; do rmdir $cg && break; sleep 0.2; done")
+	in_cgroup "$cg" "$FILE_DIR/rt" run -d --bundle "$BUNDLE" "$CID"
+	assert_success
+	local pid
+	pid=$(as_user "$FILE_DIR/rt" state "$CID" | jq .pid)
+	[ "$(cg_of "$pid")" = "$cg" ]
+	run as_user "$FILE_DIR/rt" pause "$CID"
+	assert_failure
+	assert_contains "no cgroup of its own"
+	run as_user "$FILE_DIR/rt" delete -f "$CID"
+	assert_success
+	update_config '.linux.resources = {pids: {limit: 20}}'
+	in_cgroup "$cg" "$FILE_DIR/rt" run -d --bundle "$BUNDLE" "$CID"
+	assert_failure
+	assert_contains "could not create or join its cgroup"
+	[ ! -e "$ROOT/$CID" ]
+	[ -z "$(ls -d "$cg"/*/ 2>/dev/null)" ]
+}
