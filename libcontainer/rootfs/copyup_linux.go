@@ -1,6 +1,7 @@
 package rootfs
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -17,7 +18,8 @@ import (
 
 // copyUp copies the tree under the directory src into the directory dst:
 // directories, regular files, symlinks and special files, with their
-// mode and owner (not their times, as runc).
+// mode and owner (not their times, as runc), and the extended attributes
+// of directories and regular files (file capabilities among them).
 func copyUp(src, dst int) error {
 	sd, err := unix.Openat(src, ".", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
@@ -48,12 +50,12 @@ func copyEntry(src, dst int, name string) error {
 		if err := unix.Mkdirat(dst, name, 0o700); err != nil {
 			return err
 		}
-		s, err := unix.Openat(src, name, unix.O_PATH|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		s, err := unix.Openat(src, name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 		if err != nil {
 			return err
 		}
 		defer unix.Close(s)
-		d, err := unix.Openat(dst, name, unix.O_PATH|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		d, err := unix.Openat(dst, name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 		if err != nil {
 			return err
 		}
@@ -85,7 +87,31 @@ func copyEntry(src, dst int, name string) error {
 	}
 	// After the chown, which clears set-id bits; mkdir and mknod also
 	// went through the umask.
-	return unix.Fchmodat(dst, name, perm, 0)
+	if err := unix.Fchmodat(dst, name, perm, 0); err != nil {
+		return err
+	}
+	if t := st.Mode & unix.S_IFMT; t == unix.S_IFDIR || t == unix.S_IFREG {
+		// Last: a chown clears a file capability.
+		return copyXattrsAt(src, dst, name)
+	}
+	return nil
+}
+
+// copyXattrsAt opens name in both directories (never through a symlink,
+// never blocking on a FIFO swapped in) and copies its extended attributes.
+func copyXattrsAt(src, dst int, name string) error {
+	const flags = unix.O_RDONLY | unix.O_NOFOLLOW | unix.O_NONBLOCK | unix.O_CLOEXEC
+	s, err := unix.Openat(src, name, flags, 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(s)
+	d, err := unix.Openat(dst, name, flags, 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(d)
+	return copyXattrs(s, d)
 }
 
 func copyFile(src, dst int, name string) error {
@@ -108,4 +134,70 @@ func copyFile(src, dst int, name string) error {
 		return errors.Join(err, unix.Unlinkat(dst, name, 0))
 	}
 	return nil
+}
+
+// copyXattrs copies the extended attributes of the file open at src to
+// the one open at dst (xattr(7)), by fd: nothing is looked up by name.
+// Attributes the copier may not set (trusted.* and security.* other than
+// capabilities need CAP_SYS_ADMIN in the initial user namespace; a tmpfs
+// without user xattrs refuses user.*) are skipped, as cp -a does; any
+// other failure is an error.
+func copyXattrs(src, dst int) error {
+	names, err := listXattrs(src)
+	if err != nil || len(names) == 0 {
+		return err
+	}
+	for _, n := range names {
+		val, err := getXattr(src, n)
+		if errors.Is(err, unix.ENODATA) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("xattr %s: %w", n, err)
+		}
+		if err := unix.Fsetxattr(dst, n, val, 0); err != nil {
+			if errors.Is(err, unix.EPERM) || errors.Is(err, unix.EOPNOTSUPP) || errors.Is(err, unix.EACCES) {
+				continue
+			}
+			return fmt.Errorf("xattr %s: %w", n, err)
+		}
+	}
+	return nil
+}
+
+func listXattrs(fd int) ([]string, error) {
+	for size := 256; ; size *= 4 {
+		buf := make([]byte, size)
+		n, err := unix.Flistxattr(fd, buf)
+		if errors.Is(err, unix.ERANGE) && size < 1<<20 {
+			continue
+		}
+		if errors.Is(err, unix.EOPNOTSUPP) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("list xattrs: %w", err)
+		}
+		var out []string
+		for _, b := range bytes.Split(buf[:n], []byte{0}) {
+			if len(b) > 0 {
+				out = append(out, string(b))
+			}
+		}
+		return out, nil
+	}
+}
+
+func getXattr(fd int, name string) ([]byte, error) {
+	for size := 256; ; size *= 4 {
+		buf := make([]byte, size)
+		n, err := unix.Fgetxattr(fd, name, buf)
+		if errors.Is(err, unix.ERANGE) && size < 1<<20 {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		return buf[:n], nil
+	}
 }

@@ -357,6 +357,33 @@ f"
 	[ ! -e "$d/new" ]
 }
 
+@test "tmpcopyup copies extended attributes and file capabilities, and copies a symlink without following it" {
+	requires setfattr getfattr setcap
+	skip_if_runtime runc "copies no extended attributes (podman --read-only loses file capabilities under /run, /tmp, /var/tmp)"
+	local d="$BUNDLE/rootfs/cu"
+	mkdir -p "$d/sub"
+	cp "$BUNDLE/rootfs/bin/busybox" "$d/capbin"
+	setcap cap_net_raw+ep "$d/capbin"
+	echo x >"$d/f"
+	setfattr -n user.hako -v file-attr "$d/f" 2>/dev/null || skip "the bundle's filesystem has no user xattrs"
+	setfattr -n user.hako -v dir-attr "$d/sub"
+	# a symlink pointing out of the image must arrive as a symlink
+	ln -s /etc/shadow "$d/out"
+	add_mount '{"destination": "/cu", "type": "tmpfs", "source": "tmpfs", "options": ["tmpcopyup", "size=4m"]}'
+	set_cmd 'sleep 1000'
+	run_detached
+	assert_success
+	local pid root
+	pid=$(container_pid "$CID")
+	root=/proc/$pid/root
+	[ "$(getfattr --only-values -n user.hako "$root/cu/f")" = file-attr ]
+	[ "$(getfattr --only-values -n user.hako "$root/cu/sub")" = dir-attr ]
+	getcap "$root/cu/capbin" | grep -q cap_net_raw
+	[ "$(readlink "$root/cu/out")" = /etc/shadow ]
+	# the copy is the container's tmpfs, not the image's directory
+	[ "$(awk '$5 == "/cu" { print $9 }' "/proc/$pid/mountinfo")" = tmpfs ]
+}
+
 @test "maskedPaths and readonlyPaths follow symlinks inside the container" {
 	mkdir -p "$BUNDLE/rootfs/real"
 	echo secret >"$BUNDLE/rootfs/real/f"
