@@ -20,6 +20,8 @@ const MinOCIVersion = "1.0.0"
 // code; fields hako refuses are reported as disabled. apparmor and selinux
 // say hako can apply labels (libcontainer/lsm), as the spec means it, not
 // that this host has the LSM: a label the host cannot apply is an error.
+// intelRdt likewise (libcontainer/intelrdt: schemata and enableMonitoring
+// too): on a host without a resctrl mount a config with it is an error.
 func Features(version string) *features.Features {
 	t, f := true, false
 	ns := make([]string, 0, 8)
@@ -49,7 +51,7 @@ func Features(version string) *features.Features {
 			Seccomp:      sc,
 			Apparmor:     &features.Apparmor{Enabled: &t},
 			Selinux:      &features.Selinux{Enabled: &t},
-			IntelRdt:     &features.IntelRdt{Enabled: &f},
+			IntelRdt:     &features.IntelRdt{Enabled: &t, Schemata: &t, Monitoring: &t},
 			MountExtensions: &features.MountExtensions{
 				IDMap: &features.IDMap{Enabled: &t},
 			},

@@ -12,6 +12,8 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/hako-runtime/hako/libcontainer/intelrdt"
 )
 
 // MaxIDLen keeps the state directory name a valid path component.
@@ -283,8 +285,10 @@ func linux(s *specs.Spec) error {
 			return fmt.Errorf("linux.maskedPaths/readonlyPaths: %q must be an absolute path", p)
 		}
 	}
-	if l.IntelRdt != nil {
-		return errors.New("linux.intelRdt: not supported by hako (no resctrl support)")
+	// The form only: whether resctrl is mounted, and the groups, are
+	// create's to find (intelrdt.Detect, Apply).
+	if err := intelrdt.Validate(l.IntelRdt); err != nil {
+		return err
 	}
 	if l.Personality != nil {
 		if _, err := Personality(l.Personality); err != nil {
