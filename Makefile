@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 GO ?= go
 BIN := hako
-PKGS_PURE := ./libcontainer/logs/... ./libcontainer/caps/... ./libcontainer/validate/... \
+PKGS_PURE := ./libcontainer/logs/... ./libcontainer/intelrdt/... ./libcontainer/caps/... ./libcontainer/validate/... \
 	./libcontainer/rootfs/... ./libcontainer/hooks/... ./cgroups/... ./seccomp/...
 
 .PHONY: all build deps demo test unit integration vm-tests bench bench-vm lint clean

@@ -14,6 +14,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/hako-runtime/hako/libcontainer/caps"
+	"github.com/hako-runtime/hako/libcontainer/intelrdt"
 	"github.com/hako-runtime/hako/libcontainer/logs"
 	"github.com/hako-runtime/hako/libcontainer/lsm"
 	rfs "github.com/hako-runtime/hako/libcontainer/rootfs"
@@ -128,6 +129,17 @@ func Create(o *CreateOpts) (c *Container, err error) {
 	if err := checkNamespacePaths(spec); err != nil {
 		return nil, err
 	}
+	// resctrl is checked before anything is made; the group is made
+	// once the init's pid is known (createInit.pid).
+	var rdt *intelrdt.Group
+	if spec.Linux.IntelRdt != nil {
+		if rdt, err = intelrdt.Plan(spec.Linux.IntelRdt, o.ID); err != nil {
+			return nil, err
+		}
+		if rdt.Root, err = intelrdt.Detect(); err != nil {
+			return nil, err
+		}
+	}
 	trace.Mark("spec validated")
 	rootfs := spec.Root.Path
 	if !filepath.IsAbs(rootfs) {
@@ -199,6 +211,7 @@ func Create(o *CreateOpts) (c *Container, err error) {
 		Rootless: o.Rootless,
 	}
 	sp := newCreateInit(c, o, spec, mounts)
+	sp.rdt = rdt
 	defer sp.close()
 	defer func() {
 		if err != nil {

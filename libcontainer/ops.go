@@ -179,6 +179,11 @@ func (c *Container) Delete(force bool, log *logs.Logger) error {
 		return err
 	}
 	trace.Mark("cgroup removed")
+	if g := c.st.IntelRdt; g != nil {
+		if err := g.Destroy(""); err != nil {
+			return fmt.Errorf("linux.intelRdt: %w", err)
+		}
+	}
 	if c.st.HostRootMount != 0 {
 		if err := rootfs.UnmountHostRoot(c.st.Rootfs, c.st.HostRootMount); err != nil {
 			return err

@@ -13,6 +13,7 @@ import (
 	"github.com/hako-runtime/hako/internal/fdpass"
 	"github.com/hako-runtime/hako/libcontainer/hooks"
 	"github.com/hako-runtime/hako/libcontainer/initproc"
+	"github.com/hako-runtime/hako/libcontainer/intelrdt"
 	"github.com/hako-runtime/hako/libcontainer/lsm"
 	"github.com/hako-runtime/hako/libcontainer/rootfs"
 	"github.com/hako-runtime/hako/libcontainer/syncproto"
@@ -31,6 +32,8 @@ type createInit struct {
 	// plan: the process is set up by nsenter's C applier and the rootfs
 	// by a host thread (appliesInC, hostrootfs_linux.go).
 	plan bool
+	// rdt is linux.intelRdt's planned resctrl group, nil without one.
+	rdt *intelrdt.Group
 }
 
 // newCreateInit makes the spawner of c's init; mounts is the plan of
@@ -162,6 +165,15 @@ func (d *createInit) pid(pid int) error {
 		return fmt.Errorf("read init start time: %w", err)
 	}
 	d.c.st.InitPid, d.c.st.InitStart = pid, start
+	if d.rdt != nil {
+		// Before the init runs anything of the container; its main
+		// thread is the one that calls execve, and threads it makes
+		// later inherit the group.
+		if err := d.rdt.Apply(d.rdt.Root, pid); err != nil {
+			return err
+		}
+		d.c.st.IntelRdt = d.rdt
+	}
 	if d.plan {
 		return d.applierRootfs(pid)
 	}
@@ -257,6 +269,9 @@ func (d *createInit) close() {
 func (d *createInit) undo() {
 	if d.cg != nil {
 		d.cg.Destroy()
+	}
+	if g := d.c.st.IntelRdt; g != nil {
+		g.Destroy("")
 	}
 	if d.c.st.HostRootMount != 0 {
 		rootfs.UnmountHostRoot(d.c.st.Rootfs, d.c.st.HostRootMount)

@@ -102,6 +102,12 @@ func (d *execInit) bootstrap() (*syncproto.Bootstrap, error) {
 }
 
 func (d *execInit) pid(pid int) error {
+	// An exec'd process enters by setns and inherits no resctrl group.
+	if g := d.c.st.IntelRdt; g != nil {
+		if err := g.Join("", pid); err != nil {
+			return err
+		}
+	}
 	if d.plan {
 		// the applier goes on once the pid is seen
 		return d.conn.Ack(syncproto.AckPid)

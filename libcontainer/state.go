@@ -11,6 +11,8 @@ import (
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/hako-runtime/hako/libcontainer/intelrdt"
 )
 
 // Status is derived from facts on every load, never trusted from disk.
@@ -107,6 +109,9 @@ type persisted struct {
 	// NoCgroup: a rootless container that runs in its caller's cgroup
 	// (cgroups.ErrRootless); CgroupPaths is then empty.
 	NoCgroup bool `json:"no_cgroup,omitempty"`
+	// IntelRdt is linux.intelRdt's resctrl group as Apply left it (what
+	// it made, for delete and for exec's processes to join).
+	IntelRdt *intelrdt.Group `json:"intel_rdt,omitempty"`
 	// HostRootMount is the mount ID of the rootfs bind made in the host's
 	// mount namespace for a container without one (removed by delete).
 	HostRootMount uint64 `json:"host_root_mount,omitempty"`

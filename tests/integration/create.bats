@@ -116,3 +116,20 @@ load helpers
 	run cat "$TEST_DIR/trace"
 	assert_contains "init: go runtime started"
 }
+
+@test "linux.intelRdt without resctrl is refused naming the field, nothing left (pure planning: tests in libcontainer/intelrdt)" {
+	[ -z "$(awk '$9 == "resctrl"' /proc/self/mountinfo)" ] || skip "resctrl is mounted here"
+	update_config '.linux.intelRdt = {closID: "hako-bats", l3CacheSchema: "L3:0=f"}'
+	create_ctr
+	assert_failure
+	# runc: "... Intel RDT is not supported or enabled" (its own words)
+	assert_match "intelRdt: resctrl is not mounted|Intel RDT is not (supported|enabled)|[Ii]ntel ?RDT"
+	assert_nothing_left
+	# a bad closID is named before resctrl is even looked for (runc looks
+	# for resctrl first)
+	update_config '.linux.intelRdt = {closID: "../x"}'
+	create_ctr
+	assert_failure
+	assert_names_field "linux.intelRdt.closID"
+	assert_nothing_left
+}
