@@ -2,12 +2,14 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <net/if.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -18,6 +20,8 @@
 #include <unistd.h>
 
 #include "nsenter.h"
+
+static void loopback_up(void);
 
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
@@ -426,6 +430,8 @@ void hako_nsenter(int argc, char **argv, char **envp)
 	unsigned long rest = clone_flags & ~(unsigned long)CLONE_NEWUSER;
 	if (rest != 0 && unshare((int)rest) < 0)
 		fail("unshare namespaces 0x%lx", rest);
+	if (rest & CLONE_NEWNET)
+		loopback_up();
 
 	if (want_timens) {
 		// The host writes the offsets: with a new user namespace this
@@ -462,4 +468,24 @@ void hako_nsenter(int argc, char **argv, char **envp)
 		_exit(0);
 	if (plan != NULL)
 		hako_apply(plan, plan_len);
+}
+
+// A new network namespace starts with its loopback down; runc brings it
+// up (its "loopback" network) and programs expect 127.0.0.1 to answer.
+// Any socket reaches the netdev ioctls of its own namespace: AF_UNIX
+// needs no IPv4.
+static void loopback_up(void)
+{
+	int s = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		fail("loopback: socket");
+	struct ifreq ifr;
+	memset(&ifr, 0, sizeof(ifr));
+	strncpy(ifr.ifr_name, "lo", IFNAMSIZ - 1);
+	if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
+		fail("loopback: get the flags of lo");
+	ifr.ifr_flags |= IFF_UP;
+	if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
+		fail("loopback: set lo up");
+	close(s);
 }

@@ -319,3 +319,11 @@ del_ns() { update_config ".linux.namespaces |= map(select(.type != \"$1\"))"; }
 	assert_contains "linux.netDevices[nosuchdev0]"
 	assert_nothing_left
 }
+
+@test "a new network namespace has its loopback up, as runc's" {
+	set_cmd 'ip -o link show lo; ip -o addr show lo'
+	run_ctr
+	assert_success
+	assert_match "^1: lo: <LOOPBACK,UP,LOWER_UP>"
+	assert_match "inet 127.0.0.1/8"
+}

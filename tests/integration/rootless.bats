@@ -229,6 +229,7 @@ rl_bg() {
 @test "rootless: new network, ipc, uts, pid and mount namespaces, /sys bound, /dev nodes usable" {
 	cat >"$BUNDLE/rootfs/t.sh" <<-'EOF'
 		grep -c : /proc/net/dev
+		ip -o link show lo | grep -c LOOPBACK,UP
 		hostname
 		echo $$
 		echo x >/dev/null && echo devnull
@@ -240,13 +241,15 @@ rl_bg() {
 	assert_success
 	# Its own network namespace: loopback only (/sys is the host's).
 	[ "${lines[0]}" = 1 ]
-	[ "${lines[1]}" = "$RUNTIME_NAME" ]
-	[ "${lines[2]}" = 1 ]
-	[ "${lines[3]}" = devnull ]
-	[ "${lines[4]}" = 4 ]
-	# /sys is the host's, bound read-only (no sysfs without owning a
-	# network namespace's user namespace... the config's rbind).
-	[ "${lines[5]}" = ro ]
+	# its loopback up, as runc's
+	[ "${lines[1]}" = 1 ]
+	[ "${lines[2]}" = "$RUNTIME_NAME" ]
+	[ "${lines[3]}" = 1 ]
+	[ "${lines[4]}" = devnull ]
+	[ "${lines[5]}" = 4 ]
+	# /sys is the host's, bound read-only (the config's rbind: no sysfs
+	# can be mounted without owning the network namespace's user namespace).
+	[ "${lines[6]}" = ro ]
 	assert_nothing_left
 }
 
