@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -13,6 +14,7 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	libseccomp "github.com/seccomp/libseccomp-golang"
+	"golang.org/x/sys/unix"
 )
 
 // cacheFormat is part of every cache key. Bump it whenever Compile's
@@ -39,7 +41,8 @@ type cacheEntry struct {
 //
 // Entries are written to a temporary file and renamed into place, with
 // mode 0600 in a 0700 directory. An entry that cannot be read, does not
-// parse, or was stored under another key is ignored and rewritten. A
+// parse, was stored under another key, or that someone other than the
+// caller could have written (readTrusted) is ignored and rewritten. A
 // failure to write the cache is not an error: the compiled program is
 // returned anyway. An empty cacheDir disables the cache.
 func CompileCached(s *specs.LinuxSeccomp, cacheDir string) (*Program, error) {
@@ -96,7 +99,7 @@ var environment = sync.OnceValue(func() string {
 
 // readCache returns the program stored at path under key, or nil.
 func readCache(path, key string) *Program {
-	data, err := os.ReadFile(path)
+	data, err := readTrusted(path)
 	if err != nil {
 		return nil
 	}
@@ -110,6 +113,46 @@ func readCache(path, key string) *Program {
 		return nil
 	}
 	return e.Program
+}
+
+// readTrusted reads a cache entry only if nobody but the caller could
+// have put it there: the file and the two directories above it (the
+// cache's "seccomp" and its parent, hako's ".cache") must be owned by
+// the caller's euid and writable by no one else, and none of them may be
+// a symlink. A state root that other users can write to (a shared --root)
+// then cannot be used to swap a weaker filter in for a container's
+// profile: the entry is compiled afresh instead.
+func readTrusted(path string) ([]byte, error) {
+	euid := uint32(os.Geteuid())
+	trusted := func(st *unix.Stat_t, typ uint32) error {
+		if st.Mode&unix.S_IFMT != typ || st.Uid != euid || st.Mode&0o022 != 0 {
+			return fmt.Errorf("untrusted cache entry %s", path)
+		}
+		return nil
+	}
+	for _, d := range []string{filepath.Dir(filepath.Dir(path)), filepath.Dir(path)} {
+		var st unix.Stat_t
+		if err := unix.Lstat(d, &st); err != nil {
+			return nil, err
+		}
+		if err := trusted(&st, unix.S_IFDIR); err != nil {
+			return nil, err
+		}
+	}
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	f := os.NewFile(uintptr(fd), path)
+	defer f.Close()
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return nil, err
+	}
+	if err := trusted(&st, unix.S_IFREG); err != nil {
+		return nil, err
+	}
+	return io.ReadAll(f)
 }
 
 // writeCache stores p atomically: a 0600 temporary file in the cache

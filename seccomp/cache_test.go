@@ -231,3 +231,60 @@ func BenchmarkCompileCachedMiss(b *testing.B) {
 		}
 	}
 }
+
+// TestCompileCachedUntrusted: an entry someone else could have written
+// (a shared state root) is not used, whatever it holds: a filter that
+// allows everything, planted under the profile's key, must not replace
+// the profile's own.
+func TestCompileCachedUntrusted(t *testing.T) {
+	s := &specs.LinuxSeccomp{DefaultAction: specs.ActErrno,
+		Syscalls: []specs.LinuxSyscall{{Names: []string{"read", "write"}, Action: specs.ActAllow}}}
+	direct := mustCompile(t, s)
+	key, err := cacheKey(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	weak := &Program{Instructions: []Instruction{{Code: unix.BPF_RET | unix.BPF_K, K: 0x7fff0000}}}
+	planted, _ := json.Marshal(cacheEntry{Key: key, Program: weak})
+	for name, setup := range map[string]func(t *testing.T, top, dir, path string){
+		"group-writable entry": func(t *testing.T, top, dir, path string) { os.Chmod(path, 0o620) },
+		"world-writable cache dir": func(t *testing.T, top, dir, path string) {
+			os.Chmod(dir, 0o777)
+		},
+		"world-writable parent": func(t *testing.T, top, dir, path string) { os.Chmod(top, 0o757) },
+		"symlinked entry": func(t *testing.T, top, dir, path string) {
+			other := filepath.Join(top, "elsewhere.json")
+			os.Rename(path, other)
+			os.Symlink(other, path)
+		},
+		"entry of another user": func(t *testing.T, top, dir, path string) {
+			if os.Geteuid() != 0 {
+				t.Skip("needs root to chown")
+			}
+			os.Chown(path, 65534, 65534)
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			top := filepath.Join(t.TempDir(), "cachetop")
+			dir := filepath.Join(top, "seccomp")
+			if err := os.MkdirAll(dir, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join(dir, key+".json")
+			if err := os.WriteFile(path, planted, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			// trusted as written: the planted entry is what a hit returns
+			if got := readCache(path, key); got == nil || len(got.Instructions) != 1 {
+				t.Fatalf("a trusted entry was not read: %v", got)
+			}
+			setup(t, top, dir, path)
+			if got := readCache(path, key); got != nil {
+				t.Fatalf("an untrusted entry was read")
+			}
+			if got := mustCached(t, s, dir); !reflect.DeepEqual(got, direct) {
+				t.Errorf("the untrusted entry was used")
+			}
+		})
+	}
+}
