@@ -61,6 +61,9 @@ func runRun(g *global, args []string) error {
 	if o.Spec, err = libcontainer.LoadSpec(o.Bundle); err != nil {
 		return err
 	}
+	if err := libcontainer.CheckRootless(o.Spec); err != nil {
+		return err
+	}
 	var pipes *stdioPipes
 	if spec := o.Spec; spec.Process != nil && spec.Process.Terminal {
 		if o.ConsoleSocket == "" {

@@ -97,6 +97,16 @@ func lineCol(b []byte, off int64) (int, int) {
 	return line, int(off) - bytes.LastIndexByte(pre, '\n')
 }
 
+// CheckRootless refuses, as runc does, a config without a user namespace
+// from a caller that is not root (in any user namespace): nothing else
+// it asks for could be made. run calls it before making stdio pipes.
+func CheckRootless(s *specs.Spec) error {
+	if os.Geteuid() != 0 && s.Linux != nil && !validate.HasNamespace(s, specs.UserNamespace) {
+		return fmt.Errorf("linux.namespaces: a rootless container needs a user namespace (hako runs as uid %d; see spec --rootless)", os.Geteuid())
+	}
+	return nil
+}
+
 // Create builds the container up to the start barrier. On any failure it
 // removes everything it made: state directory, cgroup, processes.
 func Create(o *CreateOpts) (c *Container, err error) {
@@ -127,6 +137,9 @@ func Create(o *CreateOpts) (c *Container, err error) {
 		return nil, err
 	}
 	if err := checkNamespacePaths(spec); err != nil {
+		return nil, err
+	}
+	if err := CheckRootless(spec); err != nil {
 		return nil, err
 	}
 	// resctrl is checked before anything is made; the group is made

@@ -107,6 +107,10 @@ func (d *createInit) joinCgroup(pid int) error {
 	d.cg = m
 	if err := m.Apply(pid); errors.Is(err, cgroups.ErrRootless) {
 		d.o.Log.Debugf("%v: it stays in the caller's cgroup", err)
+		if !validate.HasNamespace(d.spec, specs.PIDNamespace) {
+			// Nothing then finds what its processes fork and leave behind.
+			d.o.Log.Warnf("a rootless container with no cgroup of its own and no pid namespace of its own: processes it leaves behind outlive delete")
+		}
 		d.c.st.NoCgroup = true
 		d.cg = noCgroup{d.c}
 		return nil

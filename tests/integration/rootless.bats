@@ -311,3 +311,24 @@ rl_bg() {
 	line_matches 2 "^crw-rw-rw- +1 nobody +(nobody|nogroup) +1, +3 "
 	assert_nothing_left
 }
+
+@test "rootless: a config without a user namespace is refused clearly; no pid namespace and no cgroup warns" {
+	update_config '.linux.namespaces -= [{type: "user"}] | del(.linux.uidMappings, .linux.gidMappings)'
+	set_args true
+	rl run --bundle "$BUNDLE" "$CID"
+	assert_failure
+	# runc: "rootless container requires user namespaces"
+	assert_match "rootless container (needs a|requires) user namespace"
+	assert_nothing_left
+	rm -f "$BUNDLE/config.json"
+	(cd "$BUNDLE" && as_user "$FILE_DIR/rt" spec --rootless)
+	# no pid namespace: no new procfs either, the host's is bound
+	update_config '.process.terminal = false | .linux.namespaces -= [{type: "pid"}] | .process.args = ["true"]
+		| .process.env += ["'"$TAG_VAR=$TAG"'"]
+		| .mounts |= map(if .destination == "/proc" then {destination: "/proc", type: "none", source: "/proc", options: ["rbind", "nosuid", "noexec", "nodev"]} else . end)'
+	rl run --bundle "$BUNDLE" "$CID"
+	assert_success
+	# runc: "Creating a rootless container with no cgroup and no private pid namespace..."
+	assert_match "level=warning.*(no cgroup of its own and no pid namespace|no cgroup and no private pid namespace)"
+	assert_nothing_left
+}
