@@ -145,19 +145,3 @@ func TestNewIsPureAndStable(t *testing.T) {
 		t.Errorf("systemd on v1: %v", err)
 	}
 }
-
-func TestTolerateRootless(t *testing.T) {
-	perm := &os.PathError{Op: "mkdir", Path: "/x", Err: os.ErrPermission}
-	devOnly := &specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{{Allow: false, Access: "rwm"}}}
-	limit := int64(1)
-	withMem := &specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: &limit}}
-	if (Config{Rootless: true, Resources: devOnly}).tolerate(perm) != nil {
-		t.Error("rootless without limits must tolerate EPERM")
-	}
-	if (Config{Rootless: true, Resources: withMem}).tolerate(perm) == nil {
-		t.Error("rootless with a memory limit must fail")
-	}
-	if (Config{Resources: devOnly}).tolerate(perm) == nil {
-		t.Error("rootful must fail")
-	}
-}

@@ -12,6 +12,7 @@ func newSystemd(cfg Config) (Manager, error) {
 		Path:        cfg.Path,
 		ID:          cfg.ID,
 		Rootless:    cfg.Rootless,
+		Dir:         cfg.Paths[""],
 		Resources:   cfg.Resources,
 		Annotations: cfg.Annotations,
 	})

@@ -8,5 +8,11 @@
 // files, the eBPF device filter) is then also written through the fs2
 // driver on the scope's directory. Destroy stops the scope.
 //
-// It never talks to the user bus: rootless systemd is not supported yet.
+// Rootless (Config.Rootless), it talks to the caller's own systemd user
+// instance on the user bus instead, whose units live below the user
+// manager's cgroup (user@UID.service, delegated by systemd) in
+// "user.slice" by default; device rules are not sent (a user instance
+// cannot enforce them). Not supported: root of a user namespace (rootless
+// podman) reaching its user's bus, whose D-Bus authentication would
+// name uid 0.
 package systemd

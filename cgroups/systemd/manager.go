@@ -26,7 +26,8 @@ type Config struct {
 	Mount       string // the cgroup2 mount, e.g. /sys/fs/cgroup
 	Path        string // cgroupsPath, "slice:prefix:name" or ""
 	ID          string
-	Rootless    bool
+	Rootless    bool                  // the user's systemd instance, not the system's
+	Dir         string                // the scope's directory, as an earlier command recorded it
 	Resources   *specs.LinuxResources // unit properties at start
 	Annotations map[string]string     // org.systemd.property.*
 }
@@ -43,20 +44,51 @@ type Manager struct {
 
 // New computes the unit and its cgroup directory; it does not connect to
 // systemd until a method needs it.
+//
+// Rootless, the units are the user's: its own systemd instance (the user
+// manager, reached on the user bus at $DBUS_SESSION_BUS_ADDRESS or
+// $XDG_RUNTIME_DIR/bus) starts them below its own cgroup, which New asks
+// it for (the ControlGroup property of the manager, e.g.
+// /user.slice/user-1000.slice/user@1000.service) unless cfg.Dir, the
+// directory an earlier command recorded, is given.
 func New(cfg Config) (*Manager, error) {
-	if cfg.Rootless {
-		return nil, errors.New("systemd cgroup driver: rootless (user bus) is not supported")
-	}
 	slice, unit, err := ParsePath(cfg.Path, cfg.ID, cfg.Rootless)
 	if err != nil {
 		return nil, err
 	}
-	dir, _ := ExpandSlice(slice)
-	fm, err := fs2.New(cfg.Mount, filepath.Join(cfg.Mount, dir, unit))
-	if err != nil {
+	m := &Manager{cfg: cfg, slice: slice, unit: unit}
+	dir := cfg.Dir
+	if dir == "" {
+		base := ""
+		if cfg.Rootless {
+			if base, err = m.userManagerCgroup(); err != nil {
+				return nil, err
+			}
+		}
+		sl, _ := ExpandSlice(slice)
+		dir = filepath.Join(cfg.Mount, base, sl, unit)
+	}
+	if m.Manager, err = fs2.New(cfg.Mount, dir); err != nil {
 		return nil, err
 	}
-	return &Manager{Manager: fm, cfg: cfg, slice: slice, unit: unit}, nil
+	return m, nil
+}
+
+// userManagerCgroup is the cgroup of the caller's systemd user instance.
+func (m *Manager) userManagerCgroup() (string, error) {
+	c, err := m.dbus()
+	if err != nil {
+		return "", err
+	}
+	v, err := c.GetManagerProperty("ControlGroup")
+	if err != nil {
+		return "", fmt.Errorf("systemd user instance: read its ControlGroup: %w", err)
+	}
+	cg, err := strconv.Unquote(v)
+	if err != nil || !strings.HasPrefix(cg, "/") {
+		return "", fmt.Errorf("systemd user instance: unexpected ControlGroup %s", v)
+	}
+	return cg, nil
 }
 
 // Unit returns the scope's unit name.
@@ -69,12 +101,43 @@ func (m *Manager) dbus() (*sd.Conn, error) {
 		return m.conn, nil
 	}
 	// The connection lives as long as its context: no timeout here.
-	c, err := sd.NewWithContext(context.Background())
+	connect, what := sd.NewWithContext, "systemd"
+	if m.cfg.Rootless {
+		connect, what = userConnection, "the systemd user instance (rootless: the user bus at $DBUS_SESSION_BUS_ADDRESS or $XDG_RUNTIME_DIR/bus, or its private socket $XDG_RUNTIME_DIR/systemd/private)"
+	}
+	c, err := connect(context.Background())
 	if err != nil {
-		return nil, fmt.Errorf("connect to systemd: %w", err)
+		return nil, fmt.Errorf("connect to %s: %w", what, err)
 	}
 	m.conn = c
 	return c, nil
+}
+
+// userConnection reaches the caller's systemd user instance: on the user
+// bus when there is one, else on the instance's own private socket (a
+// peer-to-peer D-Bus connection, which needs no bus daemon: hosts without
+// dbus-user-session have none), as go-systemd does for the system
+// instance at /run/systemd/private.
+func userConnection(ctx context.Context) (*sd.Conn, error) {
+	xdg := os.Getenv("XDG_RUNTIME_DIR")
+	if os.Getenv("DBUS_SESSION_BUS_ADDRESS") != "" || xdg == "" {
+		return sd.NewUserConnectionContext(ctx)
+	}
+	if _, err := os.Stat(filepath.Join(xdg, "bus")); err == nil {
+		return sd.NewUserConnectionContext(ctx)
+	}
+	private := filepath.Join(xdg, "systemd", "private")
+	return sd.NewConnection(func() (*dbus.Conn, error) {
+		conn, err := dbus.Dial("unix:path="+private, dbus.WithContext(ctx))
+		if err != nil {
+			return nil, err
+		}
+		if err := conn.Auth([]dbus.Auth{dbus.AuthExternal(strconv.Itoa(os.Getuid()))}); err != nil {
+			conn.Close()
+			return nil, err
+		}
+		return conn, nil
+	})
 }
 
 // Close releases the D-Bus connection.
@@ -153,7 +216,7 @@ func (m *Manager) Apply(pid int) error {
 		prop("IOAccounting", true),
 		prop("TasksAccounting", true),
 	}
-	rp, err := Properties(m.cfg.Resources, procDevices)
+	rp, err := Properties(m.resources(m.cfg.Resources), procDevices)
 	if err != nil {
 		return err
 	}
@@ -193,7 +256,7 @@ func (m *Manager) Set(r *specs.LinuxResources) error {
 	if r == nil {
 		return nil
 	}
-	props, err := Properties(r, procDevices)
+	props, err := Properties(m.resources(r), procDevices)
 	if err != nil {
 		return err
 	}
@@ -217,7 +280,19 @@ func (m *Manager) Set(r *specs.LinuxResources) error {
 			return fmt.Errorf("set properties of %s: %w", m.unit, err)
 		}
 	}
-	return m.Manager.Set(r)
+	return m.Manager.Set(m.resources(r))
+}
+
+// resources drops device rules for a user instance, which cannot attach
+// a device program (CAP_SYS_ADMIN), as runc does for rootless containers;
+// their user namespace keeps them from making device nodes anyway.
+func (m *Manager) resources(r *specs.LinuxResources) *specs.LinuxResources {
+	if r == nil || !m.cfg.Rootless || len(r.Devices) == 0 {
+		return r
+	}
+	c := *r
+	c.Devices = nil
+	return &c
 }
 
 // Destroy stops the scope (systemd kills what is left and removes the

@@ -1,6 +1,7 @@
 #!/bin/bash
 # Runs the cgroups test binaries and the CLI's cgroup tests
-# (tests/vm/cli-v2.bats, and rootless-v2.bats in the default guest) where
+# (tests/vm/cli-v2.bats, rootless-v2.bats in the default guest and
+# rootless-systemd.bats in the systemd one) where
 # cgroup v2 exists: a vm-run guest.
 #   default mode:  fs2 driver + eBPF device filter (pure cgroup2, all controllers)
 #   --systemd:     systemd driver (systemd 252 as PID 1, D-Bus)
@@ -66,7 +67,9 @@ echo "### cgroups suite: guest cgroup v2 + systemd (vm-run --systemd): systemd d
 	echo "### cli-v2.bats: guest cgroup v2, systemd driver (--systemd-cgroup)"
 	'"$cliprep"'
 	env '"$clienv"' HAKO_CGROUP_DRIVER=systemd bats --tap -T -f "$2" tests/vm/cli-v2.bats || rc=1
-	exit $rc' sh "$run" "$sdfilter" || rc=1
+	echo "### rootless-systemd.bats: a user'"'"'s systemd instance"
+	env '"$clienv"' bats --tap -T -f "$3" tests/vm/rootless-systemd.bats || rc=1
+	exit $rc' sh "$run" "$sdfilter" "$filter" || rc=1
 
 if [ $rc -eq 0 ]; then
 	echo "### cgroups guest suites: ok"
