@@ -1,6 +1,7 @@
 package cgroups
 
 import (
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -110,17 +111,18 @@ func TestRootlessHelper(t *testing.T) {
 		t.Errorf("destroy: %v", err)
 	}
 
-	// Outside the delegation: tolerated without limits, an error with.
+	// An explicit cgroupsPath outside the delegation is refused, with or
+	// without limits, as in runc (only the default cgroup may be done
+	// without: ErrRootless, TestWithoutCgroup and rootless.bats).
 	outside := "/" + filepath.Base(deleg) + "-not-delegated"
-	m2, err := New(Config{Path: outside, ID: "x", Rootless: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := m2.Apply(os.Getpid()); err != nil {
-		t.Errorf("rootless without limits must run in the caller's cgroup: %v", err)
-	}
-	m3, _ := New(Config{Path: outside, ID: "x", Rootless: true, Resources: res})
-	if err := m3.Apply(os.Getpid()); err == nil {
-		t.Error("rootless with limits outside a delegation succeeded")
+	for _, r := range []*specs.LinuxResources{nil, res} {
+		m2, err := New(Config{Path: outside, ID: "x", Rootless: true, Resources: r})
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = m2.Apply(os.Getpid())
+		if err == nil || errors.Is(err, ErrRootless) || !errors.Is(err, os.ErrPermission) {
+			t.Errorf("explicit cgroupsPath outside the delegation (limits %v): %v", r != nil, err)
+		}
 	}
 }
