@@ -33,8 +33,8 @@ func init() {
 
 // global holds the flags that come before the verb.
 type global struct {
-	root, logPath, logFormat, rootless string
-	debug, systemd                     bool
+	root, logPath, logFormat, rootless, criu string
+	debug, systemd                           bool
 	// rootlessCgroups is --rootless resolved (see checkRootless): cgroup
 	// permission errors are tolerated when no limit needs the cgroup.
 	rootlessCgroups bool
@@ -109,7 +109,7 @@ func globalFlags(g *global) *flag.FlagSet {
 	fs.BoolVar(&g.debug, "debug", false, "enable debug logging")
 	fs.BoolVar(&g.systemd, "systemd-cgroup", false, "use the systemd cgroup driver")
 	fs.StringVar(&g.rootless, "rootless", "auto", "rootless mode: true, false or auto")
-	fs.String("criu", "criu", "path to the criu binary (checkpoint/restore)")
+	fs.StringVar(&g.criu, "criu", "criu", "path to the criu binary (checkpoint/restore)")
 	return fs
 }
 

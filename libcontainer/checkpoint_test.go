@@ -1,0 +1,68 @@
+package libcontainer
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+func TestCheckpointOptsCheck(t *testing.T) {
+	img := t.TempDir()
+	if err := os.Mkdir(filepath.Join(img, "pre"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		o    CheckpointOpts
+		want string // "" = valid
+	}{
+		{"defaults", CheckpointOpts{ImagePath: img}, ""},
+		{"parent of a pre-dump", CheckpointOpts{ImagePath: img, ParentPath: "pre"}, ""},
+		{"absolute parent", CheckpointOpts{ImagePath: img, ParentPath: "/pre"}, "--parent-path must be relative"},
+		{"missing parent", CheckpointOpts{ImagePath: img, ParentPath: "nope"}, "--parent-path nope: no such directory"},
+		{"cgroups mode", CheckpointOpts{ImagePath: img, ManageCgroupsMode: "bogus"}, "--manage-cgroups-mode"},
+		{"cgroups mode ignore", CheckpointOpts{ImagePath: img, ManageCgroupsMode: "ignore"}, ""},
+		{"page server", CheckpointOpts{ImagePath: img, PageServer: "host"}, "--page-server"},
+		{"page server port", CheckpointOpts{ImagePath: img, PageServer: "host:0"}, "bad port"},
+		{"page server ok", CheckpointOpts{ImagePath: img, PageServer: "10.0.0.1:27"}, ""},
+		{"empty pid ns", CheckpointOpts{ImagePath: img, EmptyNS: []string{"pid"}}, "--empty-ns"},
+		{"lazy pages alone", CheckpointOpts{ImagePath: img, LazyPages: true, StatusFD: -1}, "--lazy-pages needs"},
+		{"lazy pages with status fd", CheckpointOpts{ImagePath: img, LazyPages: true, StatusFD: 3}, ""},
+	} {
+		o := tc.o
+		if o.StatusFD == 0 {
+			o.StatusFD = -1
+		}
+		image, work, err := o.check()
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%s: %v", tc.name, err)
+		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+			t.Errorf("%s: error %v, want %q", tc.name, err, tc.want)
+		case tc.want == "" && (image != img || work != img):
+			t.Errorf("%s: image %s work %s", tc.name, image, work)
+		}
+	}
+}
+
+func TestExternalMounts(t *testing.T) {
+	s := &specs.Spec{
+		Mounts: []specs.Mount{
+			{Destination: "/proc", Type: "proc", Source: "proc"},
+			{Destination: "/data/", Type: "bind", Source: "/srv"},
+			{Destination: "/etc/hosts", Type: "none", Source: "/x/hosts", Options: []string{"rbind", "ro"}},
+		},
+		Linux: &specs.Linux{MaskedPaths: []string{"/proc/kcore", "/data"}},
+	}
+	var got []string
+	for _, m := range externalMounts(s) {
+		got = append(got, m.GetKey()+"="+m.GetVal())
+	}
+	want := "/data=/data /etc/hosts=/etc/hosts /proc/kcore=/proc/kcore"
+	if strings.Join(got, " ") != want {
+		t.Errorf("external mounts %v, want %s", got, want)
+	}
+}
