@@ -143,7 +143,8 @@ func criuAt(path string) (*criu.Criu, error) {
 // then deleted, as runc does.
 func (c *Container) Checkpoint(o *CheckpointOpts, log *logs.Logger) error {
 	if c.Status != Running && c.Status != Paused {
-		return errors.New("container not running")
+		// runc's words ("Container cannot be checkpointed in created state")
+		return fmt.Errorf("container cannot be checkpointed in %s state", c.Status)
 	}
 	image, work, err := o.check()
 	if err != nil {
