@@ -223,8 +223,8 @@ func (c *Container) Checkpoint(o *CheckpointOpts, log *logs.Logger) error {
 			opts.EmptyNs = proto.Uint32(unix.CLONE_NEWNET)
 		}
 	}
-	opts.ExtMnt = externalMounts(spec)
-	opts.External = externalNamespaces(spec, c.st.InitPid)
+	opts.ExtMnt = append(externalMounts(spec), cgroupMounts(c.st.InitPid)...)
+	opts.External = append(externalNamespaces(spec, c.st.InitPid), externalStdio(c.st.InitPid)...)
 	log.Debugf("criu %v of %s into %s", req, c.ID, image)
 	if err := criuDo(cr, req, opts); err != nil {
 		return fmt.Errorf("criu failed: type %v: %w%s", req, oneLine{err}, criuLog(filepath.Join(work, logName)))
@@ -238,13 +238,24 @@ func (c *Container) Checkpoint(o *CheckpointOpts, log *logs.Logger) error {
 	return c.Delete(true, log)
 }
 
+// criuDo runs one request on a criu swrk of its own. The answer decides:
+// criu swrk may exit non-zero after a successful pre-dump (3.17 exits
+// 255), which go-criu would report as a failure of the request.
 func criuDo(cr *criu.Criu, req rpc.CriuReqType, opts *rpc.CriuOpts) error {
+	if err := cr.Prepare(); err != nil {
+		return err
+	}
+	var err error
 	switch req {
 	case rpc.CriuReqType_PRE_DUMP:
-		return cr.PreDump(opts, criu.NoNotify{})
+		err = cr.PreDump(opts, criu.NoNotify{})
 	default:
-		return cr.Dump(opts, criu.NoNotify{})
+		err = cr.Dump(opts, criu.NoNotify{})
 	}
+	if cerr := cr.Cleanup(); err == nil && cerr != nil && !strings.Contains(cerr.Error(), "exit status") {
+		err = cerr
+	}
+	return err
 }
 
 // externalMounts tells CRIU which mounts come from outside the
@@ -285,6 +296,59 @@ func isBind(m specs.Mount) bool {
 	return false
 }
 
+// cgroupMounts: the container's cgroup mounts that show a subtree of
+// their hierarchy (its own cgroup, without a cgroup namespace: bound,
+// not mounted) are external to CRIU, which refuses a mount whose root
+// is not mounted too ("doesn't have a proper root mount"). Read from the
+// init's mountinfo, in the container's view.
+func cgroupMounts(pid int) []*rpc.ExtMountMap {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/mountinfo", pid))
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	var out []*rpc.ExtMountMap
+	s := bufio.NewScanner(f)
+	for s.Scan() {
+		// id parent maj:min root mountpoint options [optional...] - fstype source super
+		fields := strings.Fields(s.Text())
+		sep := -1
+		for i, x := range fields {
+			if x == "-" {
+				sep = i
+				break
+			}
+		}
+		if sep < 0 || sep+1 >= len(fields) || len(fields) < 5 {
+			continue
+		}
+		if t := fields[sep+1]; (t == "cgroup" || t == "cgroup2") && fields[3] != "/" {
+			mp := unescapeMountinfo(fields[4])
+			out = append(out, &rpc.ExtMountMap{Key: proto.String(mp), Val: proto.String(mp)})
+		}
+	}
+	return out
+}
+
+// unescapeMountinfo undoes the octal escapes of /proc/*/mountinfo.
+func unescapeMountinfo(s string) string {
+	if !strings.Contains(s, "\\") {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+3 < len(s) {
+			if v, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
+				b.WriteByte(byte(v))
+				i += 3
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
 // externalNamespaces: a network or pid namespace joined by path belongs
 // to someone else (an engine's pod): CRIU records it as external instead
 // of dumping it, keyed as runc keys it.
@@ -306,6 +370,37 @@ func externalNamespaces(s *specs.Spec, pid int) []string {
 		var st unix.Stat_t
 		if unix.Stat(fmt.Sprintf("/proc/%d/ns/%s", pid, name), &st) == nil {
 			out = append(out, fmt.Sprintf("%s[%d]:%s", name, st.Ino, key))
+		}
+	}
+	return out
+}
+
+// externalStdio marks the init's stdio files that live outside the
+// container (the caller's /dev/null, a log file: `run -d </dev/null
+// >log`) as external, `file[MNT_ID:INODE]` in hex as CRIU's files-reg.c
+// keys them; CRIU cannot look them up in the container's mounts. Pipes,
+// sockets and ttys are CRIU's own business.
+func externalStdio(pid int) []string {
+	var out []string
+	for fd := 0; fd < 3; fd++ {
+		l, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/%d", pid, fd))
+		if err != nil || !strings.HasPrefix(l, "/") || strings.HasPrefix(l, "/dev/pts/") {
+			continue
+		}
+		var st unix.Stat_t
+		if unix.Stat(fmt.Sprintf("/proc/%d/fd/%d", pid, fd), &st) != nil {
+			continue
+		}
+		info, err := os.ReadFile(fmt.Sprintf("/proc/%d/fdinfo/%d", pid, fd))
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(info), "\n") {
+			if v, ok := strings.CutPrefix(line, "mnt_id:"); ok {
+				if id, err := strconv.ParseUint(strings.TrimSpace(v), 10, 64); err == nil {
+					out = append(out, fmt.Sprintf("file[%x:%x]", id, st.Ino))
+				}
+			}
 		}
 	}
 	return out
