@@ -11,7 +11,7 @@ all: build
 
 # Debian packages the build, tests, demo and bench use; installed only when
 # something is missing, so repeated runs cost nothing.
-DEB_PKGS := gcc make pkg-config libseccomp-dev bats jq busybox-static runc crun hyperfine iproute2 util-linux procps apparmor uidmap passwd podman attr libcap2-bin
+DEB_PKGS := gcc make pkg-config libseccomp-dev bats jq busybox-static runc crun hyperfine iproute2 util-linux procps apparmor uidmap passwd podman attr libcap2-bin criu
 deps:
 	@missing=""; for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
