@@ -27,10 +27,18 @@ setup_file() {
 	chmod 0644 "$FILE_DIR/containers.conf"
 	# podman's root cgroup parent on a cgroupfs host, if this file makes it.
 	find /sys/fs/cgroup -maxdepth 3 -type d -name libpod_parent >"$FILE_DIR/cgroups-before" 2>/dev/null || true
+	# podman runs root's runtime without --root (and its exit command
+	# cannot be given one): the runtime's default root, with its caches,
+	# goes too if this file made it.
+	[ -e "/run/$RUNTIME_NAME" ] || touch "$FILE_DIR/made-default-root"
 }
 
 teardown_file() {
 	remove_test_user
+	local r="/run/$RUNTIME_NAME"
+	if [ -e "$FILE_DIR/made-default-root" ] && [ -z "$(ls "$r" 2>/dev/null)" ]; then
+		rm -rf "$r"
+	fi
 	local d
 	for d in $(find /sys/fs/cgroup -maxdepth 3 -type d -name libpod_parent 2>/dev/null); do
 		grep -qx "$d" "$FILE_DIR/cgroups-before" 2>/dev/null && continue
