@@ -112,7 +112,7 @@ func (cfg Config) withoutCgroup(err error) bool {
 	if err == nil || !cfg.Rootless || cfg.Path != "" || !refused(err) {
 		return false
 	}
-	return noLimits(cfg.Resources)
+	return !HasLimits(cfg.Resources)
 }
 
 // refused: the kernel's answers to a cgroup the caller may not touch
@@ -121,20 +121,23 @@ func refused(err error) bool {
 	return errors.Is(err, os.ErrPermission) || errors.Is(err, syscall.EROFS)
 }
 
-func noLimits(r *specs.LinuxResources) bool {
+// HasLimits says r sets something other than device rules: something
+// only a cgroup of the container's own can carry out (a rootless
+// container's device rules are ignored, as runc does).
+func HasLimits(r *specs.LinuxResources) bool {
 	if r == nil {
-		return true
+		return false
 	}
 	c := *r
 	c.Devices = nil
-	return reflect.DeepEqual(c, specs.LinuxResources{})
+	return !reflect.DeepEqual(c, specs.LinuxResources{})
 }
 
 // tolerate names what a rootless container's refused cgroup was for:
 // its limits (runc: "cannot set X limit: container could not join or
 // create cgroup"). An explicit cgroupsPath keeps the kernel's answer.
 func (cfg Config) tolerate(err error) error {
-	if err == nil || !cfg.Rootless || cfg.Path != "" || !refused(err) || noLimits(cfg.Resources) {
+	if err == nil || !cfg.Rootless || cfg.Path != "" || !refused(err) || !HasLimits(cfg.Resources) {
 		return err
 	}
 	return fmt.Errorf("cannot set the limits of linux.resources: a rootless container could not create or join its cgroup: %w", err)

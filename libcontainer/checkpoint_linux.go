@@ -14,11 +14,13 @@ import (
 
 	criu "github.com/checkpoint-restore/go-criu/v7"
 	"github.com/checkpoint-restore/go-criu/v7/rpc"
+	"github.com/moby/sys/mountinfo"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/hako-runtime/hako/libcontainer/logs"
+	rfs "github.com/hako-runtime/hako/libcontainer/rootfs"
 )
 
 // CheckpointOpts are runc's `checkpoint` flags (runc's man page
@@ -252,7 +254,8 @@ func criuDo(cr *criu.Criu, req rpc.CriuReqType, opts *rpc.CriuOpts) error {
 	default:
 		err = cr.Dump(opts, criu.NoNotify{})
 	}
-	if cerr := cr.Cleanup(); err == nil && cerr != nil && !strings.Contains(cerr.Error(), "exit status") {
+	var exit *exec.ExitError
+	if cerr := cr.Cleanup(); err == nil && cerr != nil && !errors.As(cerr, &exit) {
 		err = cerr
 	}
 	return err
@@ -271,9 +274,9 @@ func externalMounts(s *specs.Spec) []*rpc.ExtMountMap {
 			out = append(out, &rpc.ExtMountMap{Key: proto.String(dest), Val: proto.String(dest)})
 		}
 	}
-	for _, m := range s.Mounts {
-		if isBind(m) {
-			add(m.Destination)
+	for i := range s.Mounts {
+		if rfs.IsBind(&s.Mounts[i]) {
+			add(s.Mounts[i].Destination)
 		}
 	}
 	if s.Linux != nil {
@@ -282,18 +285,6 @@ func externalMounts(s *specs.Spec) []*rpc.ExtMountMap {
 		}
 	}
 	return out
-}
-
-func isBind(m specs.Mount) bool {
-	if m.Type == "bind" {
-		return true
-	}
-	for _, o := range m.Options {
-		if o == "bind" || o == "rbind" {
-			return true
-		}
-	}
-	return false
 }
 
 // cgroupMounts: the container's cgroup mounts that show a subtree of
@@ -307,46 +298,17 @@ func cgroupMounts(pid int) []*rpc.ExtMountMap {
 		return nil
 	}
 	defer f.Close()
+	ms, err := mountinfo.GetMountsFromReader(f, func(m *mountinfo.Info) (skip, stop bool) {
+		return (m.FSType != "cgroup" && m.FSType != "cgroup2") || m.Root == "/", false
+	})
+	if err != nil {
+		return nil
+	}
 	var out []*rpc.ExtMountMap
-	s := bufio.NewScanner(f)
-	for s.Scan() {
-		// id parent maj:min root mountpoint options [optional...] - fstype source super
-		fields := strings.Fields(s.Text())
-		sep := -1
-		for i, x := range fields {
-			if x == "-" {
-				sep = i
-				break
-			}
-		}
-		if sep < 0 || sep+1 >= len(fields) || len(fields) < 5 {
-			continue
-		}
-		if t := fields[sep+1]; (t == "cgroup" || t == "cgroup2") && fields[3] != "/" {
-			mp := unescapeMountinfo(fields[4])
-			out = append(out, &rpc.ExtMountMap{Key: proto.String(mp), Val: proto.String(mp)})
-		}
+	for _, m := range ms {
+		out = append(out, &rpc.ExtMountMap{Key: proto.String(m.Mountpoint), Val: proto.String(m.Mountpoint)})
 	}
 	return out
-}
-
-// unescapeMountinfo undoes the octal escapes of /proc/*/mountinfo.
-func unescapeMountinfo(s string) string {
-	if !strings.Contains(s, "\\") {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+3 < len(s) {
-			if v, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
-				b.WriteByte(byte(v))
-				i += 3
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
 }
 
 // externalNamespaces: a network or pid namespace joined by path belongs

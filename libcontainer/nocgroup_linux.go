@@ -5,8 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
-	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -32,13 +32,7 @@ func (noCgroup) Apply(int) error { return nil }
 // Set accepts device rules alone: runc ignores them for rootless
 // containers, whose user namespace keeps them from making device nodes.
 func (noCgroup) Set(r *specs.LinuxResources) error {
-	if r == nil {
-		return nil
-	}
-	c := *r
-	c.Devices = nil
-	if c.Memory == nil && c.CPU == nil && c.Pids == nil && c.BlockIO == nil && len(c.HugepageLimits) == 0 &&
-		c.Network == nil && len(c.Rdma) == 0 && len(c.Unified) == 0 {
+	if !cgroups.HasLimits(r) {
 		return nil
 	}
 	return fmt.Errorf("cannot set limits: %w", errNoCgroup)
@@ -118,35 +112,16 @@ func (n noCgroup) Pids() ([]int, error) {
 			}
 		}
 	}
-	if !containsPid(out, init) {
+	if !slices.Contains(out, init) {
 		out = append(out, init)
 	}
 	return out, nil
 }
 
-func containsPid(pids []int, p int) bool {
-	for _, x := range pids {
-		if x == p {
-			return true
-		}
-	}
-	return false
-}
-
-// ppid reads field 4 of /proc/<pid>/stat (proc(5)); the comm before it
-// may hold spaces and parentheses, so the fields start after the last ')'.
+// ppid is field 4 of /proc/<pid>/stat; 0 when it cannot be read.
 func ppid(pid int) int {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
-	}
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 {
-		return 0
-	}
-	f := strings.Fields(s[i+1:])
-	if len(f) < 2 {
+	f, err := statFields(pid)
+	if err != nil || len(f) < 2 {
 		return 0
 	}
 	p, _ := strconv.Atoi(f[1])

@@ -121,21 +121,30 @@ type persisted struct {
 // /proc/pid/stat) and whether the process is a zombie. A pid with another
 // start time is another process: the container's init is gone.
 func procStart(pid int) (start uint64, zombie bool, err error) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	f, err := statFields(pid)
 	if err != nil {
 		return 0, false, err
 	}
-	// comm may contain spaces and parentheses: parse after the last ')'.
-	i := bytes.LastIndexByte(b, ')')
-	if i < 0 {
-		return 0, false, fmt.Errorf("parse /proc/%d/stat", pid)
-	}
-	f := strings.Fields(string(b[i+1:]))
 	if len(f) < 20 {
 		return 0, false, fmt.Errorf("parse /proc/%d/stat", pid)
 	}
 	start, err = strconv.ParseUint(f[19], 10, 64)
 	return start, f[0] == "Z" || f[0] == "X", err
+}
+
+// statFields returns the fields of /proc/pid/stat after comm (proc(5):
+// f[0] is field 3, state; f[1] the ppid). comm may contain spaces and
+// parentheses: the fields start after the last ')'.
+func statFields(pid int) ([]string, error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return nil, err
+	}
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return nil, fmt.Errorf("parse /proc/%d/stat", pid)
+	}
+	return strings.Fields(string(b[i+1:])), nil
 }
 
 // initAlive reports whether the recorded init process still runs.

@@ -3,6 +3,7 @@ package intelrdt
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -121,7 +122,7 @@ func schemata(rdt *specs.LinuxIntelRdt) ([]string, error) {
 		if err != nil {
 			return fmt.Errorf("%s: %w", field, err)
 		}
-		if len(allowed) > 0 && !contains(allowed, sl.res) {
+		if len(allowed) > 0 && !slices.Contains(allowed, sl.res) {
 			return fmt.Errorf("%s: %q must start with %s", field, line, strings.Join(prefixes(allowed), " or "))
 		}
 		for _, d := range sl.doms {
@@ -169,15 +170,6 @@ func schemata(rdt *specs.LinuxIntelRdt) ([]string, error) {
 		}
 	}
 	return lines, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func prefixes(res []string) []string {

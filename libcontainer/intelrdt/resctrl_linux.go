@@ -101,34 +101,21 @@ func (g *Group) Apply(root string, pid int) (err error) {
 			}
 		}
 	}
-	if err := writeFile(rootFd, groupFd, "tasks", strconv.Itoa(pid)); err != nil {
-		return fmt.Errorf("linux.intelRdt: add pid %d to %s: %w", pid, g.Dir(root), err)
+	if g.Monitor != "" {
+		monsFd, err := openBeneath(groupFd, "mon_groups", unix.O_RDONLY|unix.O_DIRECTORY, 0)
+		if errors.Is(err, unix.ENOENT) {
+			return fmt.Errorf("%s: %s has no mon_groups: the host has no resctrl monitoring (CMT/MBM)", fieldMonitoring, g.Dir(root))
+		}
+		if err != nil {
+			return fmt.Errorf("%s: open %s/mon_groups: %w", fieldMonitoring, g.Dir(root), err)
+		}
+		defer unix.Close(monsFd)
+		if err := unix.Mkdirat(monsFd, g.Monitor, 0o755); err != nil {
+			return fmt.Errorf("%s: make %s: %w", fieldMonitoring, g.MonitorDir(root), lastCmd(rootFd, err))
+		}
+		g.MonitorCreated = true
 	}
-
-	if g.Monitor == "" {
-		return nil
-	}
-	monsFd, err := openBeneath(groupFd, "mon_groups", unix.O_RDONLY|unix.O_DIRECTORY, 0)
-	if errors.Is(err, unix.ENOENT) {
-		return fmt.Errorf("%s: %s has no mon_groups: the host has no resctrl monitoring (CMT/MBM)", fieldMonitoring, g.Dir(root))
-	}
-	if err != nil {
-		return fmt.Errorf("%s: open %s/mon_groups: %w", fieldMonitoring, g.Dir(root), err)
-	}
-	defer unix.Close(monsFd)
-	if err := unix.Mkdirat(monsFd, g.Monitor, 0o755); err != nil {
-		return fmt.Errorf("%s: make %s: %w", fieldMonitoring, g.MonitorDir(root), lastCmd(rootFd, err))
-	}
-	g.MonitorCreated = true
-	monFd, err := openBeneath(monsFd, g.Monitor, unix.O_RDONLY|unix.O_DIRECTORY, 0)
-	if err != nil {
-		return fmt.Errorf("%s: open %s: %w", fieldMonitoring, g.MonitorDir(root), err)
-	}
-	defer unix.Close(monFd)
-	if err := writeFile(rootFd, monFd, "tasks", strconv.Itoa(pid)); err != nil {
-		return fmt.Errorf("%s: add pid %d to %s: %w", fieldMonitoring, pid, g.MonitorDir(root), err)
-	}
-	return nil
+	return g.addTask(rootFd, groupFd, root, pid)
 }
 
 // Join puts pid, a process hako starts in the container after Apply (an
@@ -152,6 +139,12 @@ func (g *Group) Join(root string, pid int) error {
 		return fmt.Errorf("linux.intelRdt: open resctrl group %s: %w", g.Dir(root), err)
 	}
 	defer unix.Close(groupFd)
+	return g.addTask(rootFd, groupFd, root, pid)
+}
+
+// addTask writes pid to the group's tasks, then to its MON group's (the
+// kernel wants the task in the control group first).
+func (g *Group) addTask(rootFd, groupFd int, root string, pid int) error {
 	if err := writeFile(rootFd, groupFd, "tasks", strconv.Itoa(pid)); err != nil {
 		return fmt.Errorf("linux.intelRdt: add pid %d to %s: %w", pid, g.Dir(root), err)
 	}

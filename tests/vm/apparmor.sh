@@ -21,16 +21,7 @@ fi
 
 # --- in the guest -----------------------------------------------------------
 hako="$repo/hako --root /tmp/aa/state"
-n=0 rc=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() {
-	n=$((n + 1)) rc=1
-	echo "not ok $n - $1"
-	shift
-	printf '#   %s\n' "$@"
-}
-# check NAME WANT GOT: one TAP line, the difference shown on failure.
-check() { if [ "$2" = "$3" ]; then ok "$1"; else notok "$1" "want: $2" "got:  $3"; fi; }
+. "$repo/tests/vm/tap.bash"
 
 if [ "$(cat /sys/module/apparmor/parameters/enabled 2>/dev/null)" != Y ]; then
 	notok "AppArmor is enabled in the guest kernel" "$(cat /proc/cmdline)"

@@ -23,23 +23,7 @@ if [ "${1:-}" != --guest ]; then
 fi
 
 # --- in the guest -----------------------------------------------------------
-n=0 rc=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() {
-	n=$((n + 1)) rc=1
-	echo "not ok $n - $1"
-	shift
-	printf '#   %s\n' "$@"
-}
-check() { if [ "$2" = "$3" ]; then ok "$1"; else notok "$1" "want: $2" "got:  $3"; fi; }
-# ck NAME CMD...: CMD exits 0 (its output shown when not)
-ck() {
-	local name=$1 out st
-	shift
-	out=$("$@" 2>&1)
-	st=$?
-	if [ "$st" = 0 ]; then ok "$name"; else notok "$name" "exit $st" "$out"; fi
-}
+. "$repo/tests/vm/tap.bash"
 
 # CRIU wants a devpts at /dev/pts and /dev/ptmx beside it (busybox init
 # mounts neither).

@@ -6,17 +6,10 @@
 # this file in the vm-run --systemd guest (systemd 252 as PID 1); it
 # skips elsewhere.
 
-load ../integration/helpers
+load rootless-helpers
 
 setup_file() {
-	FILE_DIR=$(mktemp -d /tmp/hako-bats.XXXXXX)
-	chmod 0755 "$FILE_DIR"
-	export FILE_DIR
-	if [ -n "${VM_IMAGE:-}" ]; then
-		cp -a "$VM_IMAGE" "$FILE_DIR/image"
-	else
-		"$INTEGRATION_DIR/mkbundle.sh" "$FILE_DIR/image" >/dev/null
-	fi
+	rootless_setup_file
 	[ -d /run/systemd/system ] && [ -f /sys/fs/cgroup/cgroup.controllers ] || return 0
 	make_test_user
 	loginctl enable-linger "$RL_USER"
@@ -44,69 +37,36 @@ setup() {
 		skip "needs systemd as PID 1 on cgroup v2 (tests/vm/cgroups-v2.sh runs this file in vm-run --systemd)"
 	RL_UID=$(id -u "$RL_USER")
 	[ -S "/run/user/$RL_UID/systemd/private" ] || fail "the systemd user instance of $RL_USER did not start"
-	TEST_DIR="$FILE_DIR/t$BATS_TEST_NUMBER"
-	BUNDLE="$TEST_DIR/bundle"
-	CID="hb${BATS_TEST_NUMBER}-${FILE_DIR##*.}"
-	TAG="$CID"
 	# The user's own runtime directory, where its systemd instance listens
 	# (no dbus-user-session in the guest: its private socket).
-	XDG="/run/user/$RL_UID"
-	ROOT="$XDG/$RUNTIME_NAME"
-	rm -rf "$TEST_DIR"
-	mkdir -p "$BUNDLE"
-	cp -a "$FILE_DIR/image/rootfs" "$BUNDLE/rootfs"
-	chown -R "$RL_USER:" "$TEST_DIR"
-	chmod 0755 "$TEST_DIR"
-	(cd "$BUNDLE" && as_user "$FILE_DIR/rt" spec --rootless) || fail "spec --rootless failed"
-	update_config '.process.terminal = false | .root.readonly = false | .process.env += ["'"$TAG_VAR=$TAG"'"]
-		| .process.args = ["sleep", "1000"]'
-	EXTRA_IDS=()
-	EXTRA_CLEANUP=()
+	rootless_setup "/run/user/$RL_UID"
 }
 
 teardown() {
-	[ -n "${TEST_DIR:-}" ] || return 0
-	local d
-	for d in "$ROOT"/*/; do
-		[ -d "$d" ] && sd_user "$FILE_DIR/rt" --systemd-cgroup delete --force "$(basename "$d")" >/dev/null 2>&1
-	done
-	kill_tagged
-	rm -rf "$TEST_DIR"
-}
-
-# sd_user CMD...: CMD as the test user, in its runtime directory.
-sd_user() {
-	as_user "$@"
-}
-
-cg_of() { # PID: the v2 cgroup directory of PID
-	local h c p
-	while IFS=: read -r h c p; do
-		[ "$h" = 0 ] && echo "/sys/fs/cgroup${p%/}"
-	done <"/proc/$1/cgroup"
+	rootless_teardown --systemd-cgroup
 }
 
 @test "rootless, systemd user instance: a scope of the user's own, with limits, pause, update and delete" {
 	update_config '.linux.resources = {pids: {limit: 20}}'
 	status=0
-	sd_user "$FILE_DIR/rt" --systemd-cgroup run -d --bundle "$BUNDLE" "$CID" </dev/null >"$TEST_DIR/out" 2>&1 3>&- || status=$?
+	as_user "$FILE_DIR/rt" --systemd-cgroup run -d --bundle "$BUNDLE" "$CID" </dev/null >"$TEST_DIR/out" 2>&1 3>&- || status=$?
 	[ "$status" = 0 ] || fail "run -d: $(cat "$TEST_DIR/out")"
 	local pid cg
-	pid=$(sd_user "$FILE_DIR/rt" state "$CID" | jq .pid)
+	pid=$(as_user "$FILE_DIR/rt" state "$CID" | jq .pid)
 	cg=$(cg_of "$pid")
 	# runc's default for rootless: user.slice of the user's manager
 	[ "$cg" = "/sys/fs/cgroup/user.slice/user-$RL_UID.slice/user@$RL_UID.service/user.slice/hako-$CID.scope" ] ||
 		fail "cgroup $cg"
 	[ "$(cat "$cg/pids.max")" = 20 ]
-	run sd_user "$FILE_DIR/rt" pause "$CID"
+	run as_user "$FILE_DIR/rt" pause "$CID"
 	assert_success
 	grep -qx "frozen 1" "$cg/cgroup.events"
-	run sd_user "$FILE_DIR/rt" resume "$CID"
+	run as_user "$FILE_DIR/rt" resume "$CID"
 	assert_success
-	run sd_user "$FILE_DIR/rt" update --pids-limit 30 "$CID"
+	run as_user "$FILE_DIR/rt" update --pids-limit 30 "$CID"
 	assert_success
 	[ "$(cat "$cg/pids.max")" = 30 ]
-	run sd_user "$FILE_DIR/rt" delete -f "$CID"
+	run as_user "$FILE_DIR/rt" delete -f "$CID"
 	assert_success
 	[ ! -e "$cg" ] || fail "scope cgroup $cg left behind"
 	[ ! -e "$ROOT/$CID" ]

@@ -7,17 +7,10 @@
 # container, with limits, pause, update and stats; a cgroup it was not
 # delegated stays out of its reach.
 
-load ../integration/helpers
+load rootless-helpers
 
 setup_file() {
-	FILE_DIR=$(mktemp -d /tmp/hako-bats.XXXXXX)
-	chmod 0755 "$FILE_DIR"
-	export FILE_DIR
-	if [ -n "${VM_IMAGE:-}" ]; then
-		cp -a "$VM_IMAGE" "$FILE_DIR/image"
-	else
-		"$INTEGRATION_DIR/mkbundle.sh" "$FILE_DIR/image" >/dev/null
-	fi
+	rootless_setup_file
 	[ -f /sys/fs/cgroup/cgroup.controllers ] || return 0
 	make_test_user
 	# The delegated subtree: the user's shell goes to its "start" leaf (no
@@ -46,33 +39,11 @@ setup() {
 	[ -f /sys/fs/cgroup/cgroup.controllers ] ||
 		skip "needs a pure cgroup v2 host (tests/vm/cgroups-v2.sh runs this file in a vm-run guest)"
 	DELEG=$(cat "$FILE_DIR/deleg")
-	TEST_DIR="$FILE_DIR/t$BATS_TEST_NUMBER"
-	BUNDLE="$TEST_DIR/bundle"
-	CID="hb${BATS_TEST_NUMBER}-${FILE_DIR##*.}"
-	TAG="$CID"
-	XDG="$TEST_DIR/xdg"
-	ROOT="$XDG/$RUNTIME_NAME"
-	rm -rf "$TEST_DIR"
-	mkdir -p "$BUNDLE" "$XDG"
-	chmod 0700 "$XDG"
-	cp -a "$FILE_DIR/image/rootfs" "$BUNDLE/rootfs"
-	chown -R "$RL_USER:" "$TEST_DIR"
-	chmod 0755 "$TEST_DIR"
-	(cd "$BUNDLE" && as_user "$FILE_DIR/rt" spec --rootless) || fail "spec --rootless failed"
-	update_config '.process.terminal = false | .root.readonly = false | .process.env += ["'"$TAG_VAR=$TAG"'"]
-		| .process.args = ["sleep", "1000"]'
-	EXTRA_IDS=()
-	EXTRA_CLEANUP=()
+	rootless_setup "$FILE_DIR/t$BATS_TEST_NUMBER/xdg"
 }
 
 teardown() {
-	[ -n "${TEST_DIR:-}" ] || return 0
-	local d
-	for d in "$ROOT"/*/; do
-		[ -d "$d" ] && "$RUNTIME" --root "$ROOT" delete --force "$(basename "$d")" >/dev/null 2>&1
-	done
-	kill_tagged
-	rm -rf "$TEST_DIR"
+	rootless_teardown
 }
 
 # in_cgroup CGROUP CMD...: CMD as the test user, started in CGROUP (a
@@ -83,17 +54,8 @@ in_cgroup() {
 	local cg=$1
 	shift
 	status=0
-	bash -c 'echo $$ >"$1/cgroup.procs" || exit 99; shift; exec runuser -u "$@"' bash "$cg" "$RL_USER" -- \
-		env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME="$FILE_DIR/home" USER="$RL_USER" XDG_RUNTIME_DIR="$XDG" \
-		"$TAG_VAR=$TAG" "$@" </dev/null >"$TEST_DIR/out" 2>&1 3>&- || status=$?
+	(echo "$BASHPID" >"$cg/cgroup.procs" && as_user "$@") </dev/null >"$TEST_DIR/out" 2>&1 3>&- || status=$?
 	output=$(cat "$TEST_DIR/out")
-}
-
-cg_of() { # PID: the v2 cgroup directory of PID
-	local h c p
-	while IFS=: read -r h c p; do
-		[ "$h" = 0 ] && echo "/sys/fs/cgroup${p%/}"
-	done <"/proc/$1/cgroup"
 }
 
 @test "rootless, delegated cgroup v2: the container's own cgroup with limits, pause, update, stats and delete" {
