@@ -1,18 +1,15 @@
 package libcontainer
 
 import (
-	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 
-	criu "github.com/checkpoint-restore/go-criu/v7"
 	"github.com/checkpoint-restore/go-criu/v7/rpc"
 	"github.com/moby/sys/mountinfo"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -45,10 +42,6 @@ type CheckpointOpts struct {
 	LeaveRunning, TCPEstablished, TCPSkipInFlight, LinkRemap, ExtUnixSk bool
 	ShellJob, FileLocks, PreDump, AutoDedup, LazyPages                  bool
 }
-
-// minCriu is the oldest CRIU whose RPC has everything used here (3.0
-// brought swrk with fds; runc asks for the same).
-const minCriu = 30000
 
 var manageCgroupsModes = map[string]rpc.CriuCgMode{
 	"soft": rpc.CriuCgMode_SOFT, "full": rpc.CriuCgMode_FULL,
@@ -116,28 +109,6 @@ func splitPageServer(s string) (string, int32, error) {
 	return host, int32(p), nil
 }
 
-// criuAt checks that the criu binary exists and is recent enough and
-// returns a client for it.
-func criuAt(path string) (*criu.Criu, error) {
-	if path == "" {
-		path = "criu"
-	}
-	full, err := exec.LookPath(path)
-	if err != nil {
-		return nil, fmt.Errorf("checkpoint/restore needs CRIU (the criu package): %w", err)
-	}
-	c := criu.MakeCriu()
-	c.SetCriuPath(full)
-	v, err := c.GetCriuVersion()
-	if err != nil {
-		return nil, fmt.Errorf("criu %s: version check: %w", full, err)
-	}
-	if v < minCriu {
-		return nil, fmt.Errorf("criu %s is version %d.%d.%d; at least 3.0 is needed", full, v/10000, v/100%100, v%100)
-	}
-	return c, nil
-}
-
 // Checkpoint dumps the running container with CRIU (pre-dumps it with
 // o.PreDump). A failed dump leaves the container running (CRIU resumes
 // the tasks it froze) and the error carries CRIU's own log lines; a
@@ -152,7 +123,7 @@ func (c *Container) Checkpoint(o *CheckpointOpts, log *logs.Logger) error {
 	if err != nil {
 		return err
 	}
-	cr, err := criuAt(o.CriuPath)
+	criuPath, _, err := criuAt(o.CriuPath)
 	if err != nil {
 		return err
 	}
@@ -176,15 +147,20 @@ func (c *Container) Checkpoint(o *CheckpointOpts, log *logs.Logger) error {
 		return fmt.Errorf("--work-path: %w", err)
 	}
 	defer workDir.Close()
-	if err := c.writeDescriptors(image); err != nil {
-		return err
+	stdio := initStdio(c.st.InitPid)
+	if !o.PreDump {
+		if err := stdio.write(image); err != nil {
+			return err
+		}
 	}
 	logName := "dump.log"
-	req := rpc.CriuReqType_DUMP
+	t := rpc.CriuReqType_DUMP
 	if o.PreDump {
-		logName, req = "pre-dump.log", rpc.CriuReqType_PRE_DUMP
+		logName, t = "pre-dump.log", rpc.CriuReqType_PRE_DUMP
 	}
 	opts := &rpc.CriuOpts{
+		// CRIU opens these through /proc/<our pid>/fd (the socket's
+		// peer), so they are our fd numbers.
 		ImagesDirFd:     proto.Int32(int32(imageDir.Fd())),
 		WorkDirFd:       proto.Int32(int32(workDir.Fd())),
 		LogLevel:        proto.Int32(4),
@@ -192,7 +168,6 @@ func (c *Container) Checkpoint(o *CheckpointOpts, log *logs.Logger) error {
 		Root:            proto.String(c.st.Rootfs),
 		Pid:             proto.Int32(int32(c.st.InitPid)),
 		ManageCgroups:   proto.Bool(true),
-		NotifyScripts:   proto.Bool(false),
 		LeaveRunning:    proto.Bool(o.LeaveRunning || o.PreDump),
 		TcpEstablished:  proto.Bool(o.TCPEstablished),
 		TcpSkipInFlight: proto.Bool(o.TCPSkipInFlight),
@@ -203,11 +178,12 @@ func (c *Container) Checkpoint(o *CheckpointOpts, log *logs.Logger) error {
 		AutoDedup:       proto.Bool(o.AutoDedup),
 		LazyPages:       proto.Bool(o.LazyPages),
 		OrphanPtsMaster: proto.Bool(spec.Process != nil && spec.Process.Terminal),
+		ConfigFile:      criuConfigFile(spec.Annotations),
 	}
 	if o.ParentPath != "" {
 		opts.ParentImg = proto.String(o.ParentPath)
 	}
-	if o.PreDump {
+	if o.PreDump || o.ParentPath != "" {
 		opts.TrackMem = proto.Bool(true)
 	}
 	if o.StatusFD >= 0 {
@@ -225,11 +201,19 @@ func (c *Container) Checkpoint(o *CheckpointOpts, log *logs.Logger) error {
 			opts.EmptyNs = proto.Uint32(unix.CLONE_NEWNET)
 		}
 	}
-	opts.ExtMnt = append(externalMounts(spec), cgroupMounts(c.st.InitPid)...)
-	opts.External = append(externalNamespaces(spec, c.st.InitPid), externalStdio(c.st.InitPid)...)
-	log.Debugf("criu %v of %s into %s", req, c.ID, image)
-	if err := criuDo(cr, req, opts); err != nil {
-		return fmt.Errorf("criu failed: type %v: %w%s", req, oneLine{err}, criuLog(filepath.Join(work, logName)))
+	// CRIU freezes the tasks with the container's freezer rather than
+	// ptrace alone: a paused container stays paused, and nothing forks
+	// away meanwhile.
+	if m, err := c.cgroup(); err == nil {
+		if p := m.Path("freezer"); p != "" {
+			opts.FreezeCgroup = proto.String(p)
+		}
+	}
+	opts.ExtMnt = append(externalMounts(spec, c.st.InitPid), cgroupMounts(c.st.InitPid)...)
+	opts.External = append(externalNamespaces(spec, c.st.InitPid), stdio.external()...)
+	log.Debugf("criu %v of %s into %s", t, c.ID, image)
+	if err := criuRun(criuPath, &rpc.CriuReq{Type: &t, Opts: opts}, nil, nil); err != nil {
+		return fmt.Errorf("criu failed: type %v: %w%s", t, oneLine{err}, criuLog(filepath.Join(work, logName)))
 	}
 	if o.LeaveRunning || o.PreDump {
 		return nil
@@ -240,32 +224,41 @@ func (c *Container) Checkpoint(o *CheckpointOpts, log *logs.Logger) error {
 	return c.Delete(true, log)
 }
 
-// criuDo runs one request on a criu swrk of its own. The answer decides:
-// criu swrk may exit non-zero after a successful pre-dump (3.17 exits
-// 255), which go-criu would report as a failure of the request.
-func criuDo(cr *criu.Criu, req rpc.CriuReqType, opts *rpc.CriuOpts) error {
-	if err := cr.Prepare(); err != nil {
+// criuRun runs one request on a worker of its own (see swrk): stdio and
+// extra files for it, notify for its notifications.
+func criuRun(path string, req *rpc.CriuReq, files []*os.File, notify func(*rpc.CriuNotify, []int) error) error {
+	w, err := startSwrk(path, nil, files)
+	if err != nil {
 		return err
 	}
-	var err error
-	switch req {
-	case rpc.CriuReqType_PRE_DUMP:
-		err = cr.PreDump(opts, criu.NoNotify{})
-	default:
-		err = cr.Dump(opts, criu.NoNotify{})
-	}
-	var exit *exec.ExitError
-	if cerr := cr.Cleanup(); err == nil && cerr != nil && !errors.As(cerr, &exit) {
+	_, err = w.call(req, notify)
+	if cerr := w.close(); err == nil {
 		err = cerr
 	}
 	return err
 }
 
+// criuConfigFile is the CRIU configuration file for a container: the
+// org.criu.config annotation when set (empty: none at all), else
+// /etc/criu/hako.conf, read only if it exists (as runc does with its
+// /etc/criu/runc.conf). Settings there override the RPC's.
+func criuConfigFile(annotations map[string]string) *string {
+	if f, ok := annotations["org.criu.config"]; ok {
+		if f == "" {
+			return nil
+		}
+		return proto.String(f)
+	}
+	return proto.String("/etc/criu/hako.conf")
+}
+
 // externalMounts tells CRIU which mounts come from outside the
-// container's image: bind mounts (the engine's volumes, /etc/hosts...)
-// and masked paths bound from /dev/null; restore binds them again by the
-// same key (the destination).
-func externalMounts(s *specs.Spec) []*rpc.ExtMountMap {
+// container's image, keyed by their destination: bind mounts (the
+// engine's volumes, /etc/hosts...), masked files bound from /dev/null
+// (masked directories are read-only tmpfs CRIU dumps itself), and device
+// nodes, which are bind mounts where hako may not mknod. Restore binds
+// the same keys again from their sources (restoreMounts).
+func externalMounts(s *specs.Spec, pid int) []*rpc.ExtMountMap {
 	var out []*rpc.ExtMountMap
 	seen := map[string]bool{}
 	add := func(dest string) {
@@ -279,10 +272,34 @@ func externalMounts(s *specs.Spec) []*rpc.ExtMountMap {
 			add(s.Mounts[i].Destination)
 		}
 	}
-	if s.Linux != nil {
-		for _, p := range s.Linux.MaskedPaths {
-			add(p)
+	for _, p := range maskedFiles(s, pid) {
+		add(p)
+	}
+	for _, d := range devicePaths(s) {
+		add(d)
+	}
+	return out
+}
+
+// maskedFiles are linux.maskedPaths that are files in the container
+// (/proc/<pid>/root: what the init sees), bound from /dev/null.
+func maskedFiles(s *specs.Spec, pid int) []string {
+	var out []string
+	for _, p := range s.Linux.MaskedPaths {
+		var st unix.Stat_t
+		if unix.Stat(fmt.Sprintf("/proc/%d/root%s", pid, p), &st) == nil && st.Mode&unix.S_IFMT != unix.S_IFDIR {
+			out = append(out, filepath.Clean(p))
 		}
+	}
+	return out
+}
+
+// devicePaths are the device nodes hako gives a container: its default
+// ones and linux.devices.
+func devicePaths(s *specs.Spec) []string {
+	var out []string
+	for _, d := range append(append([]specs.LinuxDevice{}, rfs.DefaultDevices...), s.Linux.Devices...) {
+		out = append(out, filepath.Clean(d.Path))
 	}
 	return out
 }
@@ -337,16 +354,33 @@ func externalNamespaces(s *specs.Spec, pid int) []string {
 	return out
 }
 
-// externalStdio marks the init's stdio files that live outside the
-// container (the caller's /dev/null, a log file: `run -d </dev/null
-// >log`) as external, `file[MNT_ID:INODE]` in hex as CRIU's files-reg.c
-// keys them; CRIU cannot look them up in the container's mounts. Pipes,
-// sockets and ttys are CRIU's own business.
-func externalStdio(pid int) []string {
-	var out []string
+// stdioInfo is where the init's fds 0-2 point at a dump: the links
+// (/proc/<pid>/fd) runc saves as descriptors.json, and for each file that
+// lives outside the container (the caller's /dev/null, a log file: `run
+// -d </dev/null >log`) the key CRIU gives an external file,
+// `file[MNT_ID:INODE]` in hex as its files-reg.c makes it: CRIU cannot
+// find such a file in the container's mounts, so it is dumped as
+// external and restore hands a file of its own for it. Pipes, sockets and
+// ttys are CRIU's own business ("" there).
+type stdioInfo struct {
+	Links    [3]string `json:"-"`
+	External [3]string `json:"external"`
+}
+
+const (
+	descriptorsFile = "descriptors.json" // runc's name and format
+	stdioFile       = "hako-stdio.json"
+)
+
+func initStdio(pid int) *stdioInfo {
+	s := &stdioInfo{}
 	for fd := 0; fd < 3; fd++ {
 		l, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/%d", pid, fd))
-		if err != nil || !strings.HasPrefix(l, "/") || strings.HasPrefix(l, "/dev/pts/") {
+		if err != nil {
+			l = "/dev/null"
+		}
+		s.Links[fd] = l
+		if !strings.HasPrefix(l, "/") || strings.HasPrefix(l, "/dev/pts/") {
 			continue
 		}
 		var st unix.Stat_t
@@ -360,72 +394,56 @@ func externalStdio(pid int) []string {
 		for _, line := range strings.Split(string(info), "\n") {
 			if v, ok := strings.CutPrefix(line, "mnt_id:"); ok {
 				if id, err := strconv.ParseUint(strings.TrimSpace(v), 10, 64); err == nil {
-					out = append(out, fmt.Sprintf("file[%x:%x]", id, st.Ino))
+					s.External[fd] = fmt.Sprintf("file[%x:%x]", id, st.Ino)
 				}
 			}
+		}
+	}
+	return s
+}
+
+// external is the --external list of the files outside the container.
+func (s *stdioInfo) external() []string {
+	var out []string
+	for _, k := range s.External {
+		if k != "" {
+			out = append(out, k)
 		}
 	}
 	return out
 }
 
-// writeDescriptors saves where the init's stdio pointed (descriptors.json,
-// runc's file) for restore to reconnect.
-func (c *Container) writeDescriptors(image string) error {
-	var fds []string
-	for i := 0; i < 3; i++ {
-		l, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/%d", c.st.InitPid, i))
-		if err != nil {
-			l = "/dev/null"
+// write saves descriptors.json and hako-stdio.json into the image.
+func (s *stdioInfo) write(image string) error {
+	links, _ := json.Marshal(s.Links[:])
+	ext, _ := json.Marshal(s)
+	for name, b := range map[string][]byte{descriptorsFile: links, stdioFile: ext} {
+		if err := os.WriteFile(filepath.Join(image, name), b, 0o600); err != nil {
+			return fmt.Errorf("--image-path: %w", err)
 		}
-		fds = append(fds, l)
-	}
-	b, _ := json.Marshal(fds)
-	if err := os.WriteFile(filepath.Join(image, "descriptors.json"), b, 0o600); err != nil {
-		return fmt.Errorf("--image-path: %w", err)
 	}
 	return nil
 }
 
-// criuLog quotes the errors of CRIU's log (and the lines just before the
-// first), so that the reason is in hako's own error.
-func criuLog(path string) string {
-	f, err := os.Open(path)
+// readStdio reads what write saved (hako-stdio.json is absent in runc's
+// images: no external files then).
+func readStdio(image string) (*stdioInfo, error) {
+	s := &stdioInfo{}
+	b, err := os.ReadFile(filepath.Join(image, descriptorsFile))
 	if err != nil {
-		return ""
+		return nil, fmt.Errorf("--image-path: %w", err)
 	}
-	defer f.Close()
-	var lines []string
-	s := bufio.NewScanner(f)
-	for s.Scan() {
-		lines = append(lines, s.Text())
+	var links []string
+	if err := json.Unmarshal(b, &links); err != nil {
+		return nil, fmt.Errorf("--image-path: %s: %w", descriptorsFile, err)
 	}
-	first := -1
-	for i, l := range lines {
-		if strings.Contains(l, "Error (") {
-			first = i
-			break
+	copy(s.Links[:], links)
+	if b, err = os.ReadFile(filepath.Join(image, stdioFile)); err == nil {
+		if err := json.Unmarshal(b, s); err != nil {
+			return nil, fmt.Errorf("--image-path: %s: %w", stdioFile, err)
 		}
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("--image-path: %w", err)
 	}
-	if first < 0 {
-		if len(lines) > 5 {
-			lines = lines[len(lines)-5:]
-		}
-		return fmt.Sprintf(" (%s: %s)", path, strings.Join(lines, " | "))
-	}
-	var errs []string
-	for _, l := range lines[first:] {
-		if strings.Contains(l, "Error (") {
-			errs = append(errs, strings.TrimSpace(l))
-		}
-	}
-	return fmt.Sprintf(" (%s: %s)", path, strings.Join(errs, " | "))
+	return s, nil
 }
-
-// oneLine keeps an error (go-criu's span lines) on one line, unwrapped
-// to the same cause.
-type oneLine struct{ err error }
-
-func (e oneLine) Error() string {
-	return strings.ReplaceAll(strings.TrimSpace(e.err.Error()), "\n", "; ")
-}
-func (e oneLine) Unwrap() error { return e.err }

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	rfs "github.com/hako-runtime/hako/libcontainer/rootfs"
 )
 
 func TestCheckpointOptsCheck(t *testing.T) {
@@ -55,13 +57,22 @@ func TestExternalMounts(t *testing.T) {
 			{Destination: "/data/", Type: "bind", Source: "/srv"},
 			{Destination: "/etc/hosts", Type: "none", Source: "/x/hosts", Options: []string{"rbind", "ro"}},
 		},
-		Linux: &specs.Linux{MaskedPaths: []string{"/proc/kcore", "/data"}},
+		// seen through our own /proc/<pid>/root: /proc/version is a file,
+		// /sys/kernel a directory (a tmpfs mask CRIU dumps itself)
+		Linux: &specs.Linux{
+			MaskedPaths: []string{"/proc/version", "/sys/kernel", "/no/such"},
+			Devices:     []specs.LinuxDevice{{Path: "/dev/fuse/", Type: "c", Major: 10, Minor: 229}},
+		},
 	}
 	var got []string
-	for _, m := range externalMounts(s) {
+	for _, m := range externalMounts(s, os.Getpid()) {
 		got = append(got, m.GetKey()+"="+m.GetVal())
 	}
-	want := "/data=/data /etc/hosts=/etc/hosts /proc/kcore=/proc/kcore"
+	want := "/data=/data /etc/hosts=/etc/hosts /proc/version=/proc/version"
+	for _, d := range rfs.DefaultDevices {
+		want += " " + d.Path + "=" + d.Path
+	}
+	want += " /dev/fuse=/dev/fuse"
 	if strings.Join(got, " ") != want {
 		t.Errorf("external mounts %v, want %s", got, want)
 	}

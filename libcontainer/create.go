@@ -107,9 +107,18 @@ func CheckRootless(s *specs.Spec) error {
 	return nil
 }
 
-// Create builds the container up to the start barrier. On any failure it
-// removes everything it made: state directory, cgroup, processes.
-func Create(o *CreateOpts) (c *Container, err error) {
+// prepared is a bundle checked for create or restore, before anything
+// is made.
+type prepared struct {
+	bundle, rootfs string
+	spec           *specs.Spec
+	mounts         []rfs.MountOp // rfs.Plan of spec.Mounts
+	rdt            *intelrdt.Group
+}
+
+// prepare reads and checks o's bundle: the config, the rootfs, the
+// mounts, resctrl and the console options. It makes nothing.
+func prepare(o *CreateOpts) (*prepared, error) {
 	if err := validate.ID(o.ID); err != nil {
 		return nil, err
 	}
@@ -142,14 +151,14 @@ func Create(o *CreateOpts) (c *Container, err error) {
 	if err := CheckRootless(spec); err != nil {
 		return nil, err
 	}
+	p := &prepared{bundle: bundle, spec: spec}
 	// resctrl is checked before anything is made; the group is made
 	// once the init's pid is known (createInit.pid).
-	var rdt *intelrdt.Group
 	if spec.Linux.IntelRdt != nil {
-		if rdt, err = intelrdt.Plan(spec.Linux.IntelRdt, o.ID); err != nil {
+		if p.rdt, err = intelrdt.Plan(spec.Linux.IntelRdt, o.ID); err != nil {
 			return nil, err
 		}
-		if rdt.Root, err = intelrdt.Detect(); err != nil {
+		if p.rdt.Root, err = intelrdt.Detect(); err != nil {
 			return nil, err
 		}
 	}
@@ -178,7 +187,7 @@ func Create(o *CreateOpts) (c *Container, err error) {
 	} else if real != filepath.Clean(rootfs) {
 		return nil, fmt.Errorf("root.path: rootfs %s is a symlink or passes through one (to %s): invalid rootfs", rootfs, real)
 	}
-	rootfs = filepath.Clean(rootfs)
+	p.rootfs = filepath.Clean(rootfs)
 	// A relative bind source is relative to the bundle, as in runc, not
 	// to wherever hako was started from.
 	spec.Mounts = append([]specs.Mount(nil), spec.Mounts...)
@@ -189,8 +198,7 @@ func Create(o *CreateOpts) (c *Container, err error) {
 	}
 	// The mounts are checked and planned here, before anything is made;
 	// the init only applies the plan.
-	mounts, err := rfs.Plan(spec)
-	if err != nil {
+	if p.mounts, err = rfs.Plan(spec); err != nil {
 		return nil, err
 	}
 	if spec.Process.Terminal && o.ConsoleSocket == "" && o.ConsoleConn == nil {
@@ -200,6 +208,13 @@ func Create(o *CreateOpts) (c *Container, err error) {
 	if (!spec.Process.Terminal || o.Foreground) && o.ConsoleSocket != "" {
 		return nil, errors.New("cannot use console socket if hako will not detach or allocate tty")
 	}
+	return p, nil
+}
+
+// newContainer makes and locks the state directory of a container that
+// is being created (Load says it does not exist until state.json is
+// written).
+func newContainer(o *CreateOpts, p *prepared) (*Container, error) {
 	if err := EnsureRoot(o.Root, o.RootSticky); err != nil {
 		return nil, err
 	}
@@ -216,15 +231,30 @@ func Create(o *CreateOpts) (c *Container, err error) {
 		return nil, fmt.Errorf("lock container %s: %w", o.ID, err)
 	}
 	trace.Mark("state dir locked")
-	nc := &Container{ID: o.ID, dir: dir, lock: lock, Status: Creating, HookDir: bundle}
-	c = nc
+	c := &Container{ID: o.ID, dir: dir, lock: lock, Status: Creating, HookDir: p.bundle}
 	c.st = persisted{
-		ID: o.ID, Bundle: bundle, Rootfs: rootfs, Created: time.Now().UTC(),
-		Annotations: spec.Annotations, Config: spec, CgroupPath: spec.Linux.CgroupsPath, Systemd: o.Systemd,
+		ID: o.ID, Bundle: p.bundle, Rootfs: p.rootfs, Created: time.Now().UTC(),
+		Annotations: p.spec.Annotations, Config: p.spec, CgroupPath: p.spec.Linux.CgroupsPath, Systemd: o.Systemd,
 		Rootless: o.Rootless,
 	}
+	return c, nil
+}
+
+// Create builds the container up to the start barrier. On any failure it
+// removes everything it made: state directory, cgroup, processes.
+func Create(o *CreateOpts) (c *Container, err error) {
+	p, err := prepare(o)
+	if err != nil {
+		return nil, err
+	}
+	spec, mounts, dir := p.spec, p.mounts, ""
+	nc, err := newContainer(o, p)
+	if err != nil {
+		return nil, err
+	}
+	c, dir = nc, nc.dir
 	sp := newCreateInit(c, o, spec, mounts)
-	sp.rdt = rdt
+	sp.rdt = p.rdt
 	defer sp.close()
 	defer func() {
 		if err != nil {

@@ -1,0 +1,196 @@
+package libcontainer
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+
+	criu "github.com/checkpoint-restore/go-criu/v7"
+	"github.com/checkpoint-restore/go-criu/v7/rpc"
+	"golang.org/x/sys/unix"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/hako-runtime/hako/internal/fdpass"
+)
+
+// minCriu is the oldest CRIU whose RPC has everything used here (3.0
+// brought swrk with fds; runc asks for the same).
+const minCriu = 30000
+
+// criuAt checks that the criu binary exists and is recent enough; it
+// returns its full path and version (major*10000 + minor*100 + sublevel).
+func criuAt(path string) (string, int, error) {
+	if path == "" {
+		path = "criu"
+	}
+	full, err := exec.LookPath(path)
+	if err != nil {
+		return "", 0, fmt.Errorf("checkpoint/restore needs CRIU (the criu package): %w", err)
+	}
+	c := criu.MakeCriu()
+	c.SetCriuPath(full)
+	v, err := c.GetCriuVersion()
+	if err != nil {
+		return "", 0, fmt.Errorf("criu %s: version check: %w", full, err)
+	}
+	if v < minCriu {
+		return "", 0, fmt.Errorf("criu %s is version %d.%d.%d; at least 3.0 is needed", full, v/10000, v/100%100, v%100)
+	}
+	return full, v, nil
+}
+
+// swrk is one `criu swrk` worker and our end of its RPC socket
+// (criu/rpc.proto; CRIU's Documentation/RPC). go-criu's Criu starts swrk
+// with no files of ours, but a restore must hand it the new process's
+// stdio (fds 0-2), the namespaces it joins (from fd 4) and take the pty
+// master it sends back with a notification: so hako starts the worker
+// itself and speaks the protocol with go-criu's messages.
+type swrk struct {
+	cmd  *exec.Cmd
+	conn *os.File // SOCK_SEQPACKET: one message per request or answer
+	// answered: the final answer came; criu's exit status no longer
+	// matters (3.17 exits 255 after a good pre-dump).
+	answered bool
+}
+
+// startSwrk starts criu swrk with stdio as its fds 0-2 (nil entries:
+// /dev/null) and extra from fd 4 on; fd 3 is its end of the socket.
+func startSwrk(path string, stdio, extra []*os.File) (*swrk, error) {
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("criu socket: %w", err)
+	}
+	ours := os.NewFile(uintptr(fds[0]), "criu-rpc")
+	theirs := os.NewFile(uintptr(fds[1]), "criu-rpc-swrk")
+	defer theirs.Close()
+	cmd := exec.Command(path, "swrk", "3")
+	for i, f := range stdio {
+		switch i {
+		case 0:
+			cmd.Stdin = f
+		case 1:
+			cmd.Stdout = f
+		case 2:
+			cmd.Stderr = f
+		}
+	}
+	cmd.ExtraFiles = append([]*os.File{theirs}, extra...)
+	if err := cmd.Start(); err != nil {
+		ours.Close()
+		return nil, fmt.Errorf("start criu swrk: %w", err)
+	}
+	return &swrk{cmd: cmd, conn: ours}, nil
+}
+
+// Pid is the worker's pid (a restore puts it in the container's cgroup
+// first: the tasks it forks are born there).
+func (s *swrk) Pid() int { return s.cmd.Process.Pid }
+
+// call sends req and answers criu's notifications with notify (given the
+// notification and the fds that came with it, which it owns) until the
+// final answer, which must be a success.
+func (s *swrk) call(req *rpc.CriuReq, notify func(*rpc.CriuNotify, []int) error) (*rpc.CriuResp, error) {
+	buf := make([]byte, 64<<10)
+	for {
+		b, err := proto.Marshal(req)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := s.conn.Write(b); err != nil {
+			return nil, fmt.Errorf("criu rpc: %w", err)
+		}
+		n, fds, err := fdpass.Recv(s.conn, buf, 4)
+		if err != nil {
+			return nil, fmt.Errorf("criu rpc: %w", err)
+		}
+		if n == 0 {
+			fdpass.Close(fds)
+			return nil, errors.New("criu rpc: criu went away without an answer")
+		}
+		resp := &rpc.CriuResp{}
+		if err := proto.Unmarshal(buf[:n], resp); err != nil {
+			fdpass.Close(fds)
+			return nil, fmt.Errorf("criu rpc: %w", err)
+		}
+		if !resp.GetSuccess() {
+			fdpass.Close(fds)
+			msg := resp.GetCrErrmsg()
+			if msg == "" {
+				msg = "see the log"
+			}
+			return resp, fmt.Errorf("%s (errno %d)", msg, resp.GetCrErrno())
+		}
+		if resp.GetType() != rpc.CriuReqType_NOTIFY {
+			fdpass.Close(fds)
+			if resp.GetType() != req.GetType() {
+				return resp, fmt.Errorf("criu rpc: answer %v to request %v", resp.GetType(), req.GetType())
+			}
+			s.answered = true
+			return resp, nil
+		}
+		if notify != nil {
+			err = notify(resp.GetNotify(), fds)
+		} else {
+			fdpass.Close(fds)
+		}
+		if err != nil {
+			return resp, err
+		}
+		t := rpc.CriuReqType_NOTIFY
+		req = &rpc.CriuReq{Type: &t, NotifySuccess: proto.Bool(true)}
+	}
+}
+
+// close ends the conversation and waits for the worker; its exit status
+// is an error only when no answer came.
+func (s *swrk) close() error {
+	s.conn.Close()
+	err := s.cmd.Wait()
+	var exit *exec.ExitError
+	if s.answered && errors.As(err, &exit) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("criu swrk: %w", err)
+	}
+	return nil
+}
+
+// criuLog quotes the errors of CRIU's log (or its last lines when none
+// says "Error"), so that the reason is in hako's own error.
+func criuLog(path string) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	var lines []string
+	s := bufio.NewScanner(f)
+	for s.Scan() {
+		lines = append(lines, s.Text())
+	}
+	var errs []string
+	for _, l := range lines {
+		if strings.Contains(l, "Error (") {
+			errs = append(errs, strings.TrimSpace(l))
+		}
+	}
+	if len(errs) == 0 {
+		if len(lines) > 5 {
+			lines = lines[len(lines)-5:]
+		}
+		errs = lines
+	}
+	return fmt.Sprintf(" (%s: %s)", path, strings.Join(errs, " | "))
+}
+
+// oneLine keeps an error on one line, unwrapped to the same cause.
+type oneLine struct{ err error }
+
+func (e oneLine) Error() string {
+	return strings.ReplaceAll(strings.TrimSpace(e.err.Error()), "\n", "; ")
+}
+func (e oneLine) Unwrap() error { return e.err }
