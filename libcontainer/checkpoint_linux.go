@@ -91,6 +91,14 @@ func (o *CheckpointOpts) check() (image, work string, err error) {
 			return "", "", fmt.Errorf("--empty-ns: %q is not supported (only network)", ns)
 		}
 	}
+	return image, work, nil
+}
+
+// checkDump is check for a dump: lazy pages must be served from here.
+func (o *CheckpointOpts) checkDump() (image, work string, err error) {
+	if image, work, err = o.check(); err != nil {
+		return "", "", err
+	}
 	if o.LazyPages && o.PageServer == "" && o.StatusFD < 0 {
 		return "", "", errors.New("--lazy-pages needs --page-server or --status-fd (someone must serve the pages)")
 	}
@@ -119,7 +127,7 @@ func (c *Container) Checkpoint(o *CheckpointOpts, log *logs.Logger) error {
 		// runc's words ("Container cannot be checkpointed in created state")
 		return fmt.Errorf("container cannot be checkpointed in %s state", c.Status)
 	}
-	image, work, err := o.check()
+	image, work, err := o.checkDump()
 	if err != nil {
 		return err
 	}

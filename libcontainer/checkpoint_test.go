@@ -38,7 +38,7 @@ func TestCheckpointOptsCheck(t *testing.T) {
 		if o.StatusFD == 0 {
 			o.StatusFD = -1
 		}
-		image, work, err := o.check()
+		image, work, err := o.checkDump()
 		switch {
 		case tc.want == "" && err != nil:
 			t.Errorf("%s: %v", tc.name, err)

@@ -94,6 +94,7 @@ func (s *swrk) Pid() int { return s.cmd.Process.Pid }
 // final answer, which must be a success.
 func (s *swrk) call(req *rpc.CriuReq, notify func(*rpc.CriuNotify, []int) error) (*rpc.CriuResp, error) {
 	buf := make([]byte, 64<<10)
+	want := req.GetType()
 	for {
 		b, err := proto.Marshal(req)
 		if err != nil {
@@ -125,8 +126,8 @@ func (s *swrk) call(req *rpc.CriuReq, notify func(*rpc.CriuNotify, []int) error)
 		}
 		if resp.GetType() != rpc.CriuReqType_NOTIFY {
 			fdpass.Close(fds)
-			if resp.GetType() != req.GetType() {
-				return resp, fmt.Errorf("criu rpc: answer %v to request %v", resp.GetType(), req.GetType())
+			if resp.GetType() != want {
+				return resp, fmt.Errorf("criu rpc: answer %v to request %v", resp.GetType(), want)
 			}
 			s.answered = true
 			return resp, nil

@@ -12,40 +12,36 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// mountCgroup gives the container the cgroup hierarchies of the host's
-// layout (cgroup2 alone, or v1 controllers plus cgroup2 in a hybrid),
-// each showing only the container's own cgroup. A fresh superblock of a
-// hierarchy shows the cgroup-namespace root; without a cgroup namespace
-// the container's subtree is cloned out of it, as runc does with binds.
-func mountCgroup(root *os.File, dest string, o Options, label string, initPid int) error {
+// hierarchy is one cgroup hierarchy of the host's layout as a container
+// without a cgroup namespace sees it: where it goes under the cgroup
+// mount's destination, how to mount it, and the container's own cgroup
+// in it.
+type hierarchy struct {
+	Name      string // "" for cgroup2 alone (at the destination itself)
+	FSType    string
+	Opts      []string // the v1 controllers (and name=) of the hierarchy
+	HostMount string   // where the host mounts it
+	Rel       string   // the container's cgroup in it
+}
+
+// hierarchies lists the host's cgroup hierarchies (of the calling
+// thread's mount namespace) with initPid's cgroup in each (0: the
+// caller's); v2 alone is one hierarchy with no Name.
+func hierarchies(initPid int) ([]hierarchy, error) {
 	hosts, err := threadMounts(func(i *mountinfo.Info) (skip, stop bool) {
 		return i.FSType != "cgroup" && i.FSType != "cgroup2", false
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	own, err := ownCgroups(initPid)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if len(hosts) == 1 && hosts[0].FSType == "cgroup2" {
-		return mountHierarchy(root, dest, "cgroup2", nil, hosts[0].Mountpoint, own[""], o)
+		return []hierarchy{{FSType: "cgroup2", HostMount: hosts[0].Mountpoint, Rel: own[""]}}, nil
 	}
-	// v1 or hybrid: a tmpfs holds one directory per hierarchy.
-	tmpfsFlags := o.Flags &^ unix.MS_RDONLY
-	mfd, err := newFS("tmpfs", "tmpfs", withLabel("tmpfs", []string{"mode=755"}, label), tmpfsFlags)
-	if err != nil {
-		return err
-	}
-	defer unix.Close(mfd)
-	t, err := target(root, dest, true)
-	if err != nil {
-		return err
-	}
-	defer t.Close()
-	if err := attach(mfd, t); err != nil {
-		return fmt.Errorf("move_mount: %w", err)
-	}
+	var out []hierarchy
 	seen := map[string]bool{}
 	for _, h := range hosts {
 		name := path.Base(h.Mountpoint)
@@ -64,12 +60,60 @@ func mountCgroup(root *os.File, dest string, o Options, label string, initPid in
 			}
 			key = strings.Join(opts, ",")
 		}
-		rel, ok := own[key]
-		if !ok {
-			continue
+		if rel, ok := own[key]; ok {
+			out = append(out, hierarchy{Name: name, FSType: h.FSType, Opts: opts, HostMount: h.Mountpoint, Rel: rel})
 		}
-		if err := mountHierarchy(root, path.Join(dest, name), h.FSType, opts, h.Mountpoint, rel, o); err != nil {
-			return fmt.Errorf("cgroup hierarchy %s: %w", name, err)
+	}
+	return out, nil
+}
+
+// CgroupSources maps, for a cgroup mount at dest in a container without
+// a cgroup namespace, each mount point it makes to the host directory of
+// pid's cgroup it shows: what a restore binds there (CRIU's external
+// mounts; see mountCgroup).
+func CgroupSources(dest string, pid int) (map[string]string, error) {
+	hs, err := hierarchies(pid)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for _, h := range hs {
+		out[path.Join(dest, h.Name)] = path.Join(h.HostMount, h.Rel)
+	}
+	return out, nil
+}
+
+// mountCgroup gives the container the cgroup hierarchies of the host's
+// layout (cgroup2 alone, or v1 controllers plus cgroup2 in a hybrid),
+// each showing only the container's own cgroup. A fresh superblock of a
+// hierarchy shows the cgroup-namespace root; without a cgroup namespace
+// the container's subtree is cloned out of it, as runc does with binds.
+func mountCgroup(root *os.File, dest string, o Options, label string, initPid int) error {
+	hs, err := hierarchies(initPid)
+	if err != nil {
+		return err
+	}
+	if len(hs) == 1 && hs[0].Name == "" {
+		return mountHierarchy(root, dest, "cgroup2", nil, hs[0].HostMount, hs[0].Rel, o)
+	}
+	// v1 or hybrid: a tmpfs holds one directory per hierarchy.
+	tmpfsFlags := o.Flags &^ unix.MS_RDONLY
+	mfd, err := newFS("tmpfs", "tmpfs", withLabel("tmpfs", []string{"mode=755"}, label), tmpfsFlags)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(mfd)
+	t, err := target(root, dest, true)
+	if err != nil {
+		return err
+	}
+	defer t.Close()
+	if err := attach(mfd, t); err != nil {
+		return fmt.Errorf("move_mount: %w", err)
+	}
+	for _, h := range hs {
+		if err := mountHierarchy(root, path.Join(dest, h.Name), h.FSType, h.Opts, h.HostMount, h.Rel, o); err != nil {
+			return fmt.Errorf("cgroup hierarchy %s: %w", h.Name, err)
 		}
 	}
 	if o.Flags&unix.MS_RDONLY != 0 {

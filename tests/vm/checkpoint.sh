@@ -1,13 +1,24 @@
 #!/bin/bash
-# checkpoint (the dump half of checkpoint/restore) with a CRIU that can
-# dump: in a vm-run guest (Debian's 6.1 kernel; CRIU 3.17 fails its vDSO
+# checkpoint and restore round trips with a CRIU that can dump: in a
+# vm-run guest (Debian's 6.1 kernel, cgroup v2; CRIU 3.17 fails its vDSO
 # checks on the host's 6.18). The host's criu binary is seen through the
-# guest's read-only view of /. Checks, as TAP lines: a full dump writes
-# the images and removes the container (nothing left: state, cgroup,
-# process); --leave-running keeps it running; --pre-dump then a dump with
-# --parent-path; a container with a bind mount and a tmpfs dumps.
-# restore is not implemented yet, so no round trip. Builds ./hako on the
-# host first. Environment: VM_RUN (path of vm-run).
+# guest's read-only view of /. Checks, as TAP lines:
+#   1 a full dump writes the images and removes the container (state,
+#     cgroup, process); restore -d brings it back under the same ID: its
+#     counting loop goes on from where it was, in a new cgroup with the
+#     bundle's limits; exec works in it; delete leaves nothing;
+#   2 --leave-running keeps it running; the dump is restored beside it
+#     under a new ID, from a copy of the bundle;
+#   3 --pre-dump, then a dump with --parent-path, restored;
+#   4 bind mounts and a tmpfs: the tmpfs's content comes back, the volume
+#     is bound again;
+#   5 a terminal: restore sends the new pty master to --console-socket;
+#   6 restore in the foreground relays the process's output (a pipe at the
+#     dump) and exit code and deletes the container; restored again,
+#     detached, its output goes to the restore's stdout;
+#   7 a failed restore (the same ID twice) says why and leaves nothing.
+# Builds ./hako and recvtty on the host first. Environment: VM_RUN (path of
+# vm-run).
 set -uo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -15,11 +26,12 @@ cd "$repo" || exit 1
 
 if [ "${1:-}" != --guest ]; then
 	make -s build || exit 1
+	mkdir -p .cache/vm && go build -o .cache/vm/recvtty ./tests/cmd/recvtty || exit 1
 	command -v criu >/dev/null || {
 		echo "ok 1 # skip checkpoint in the guest: no criu on the host (apt-get install criu)"
 		exit 0
 	}
-	exec "${VM_RUN:-$repo/../shared/tools/vm-run}" --timeout 900 -- "$repo/tests/vm/checkpoint.sh" --guest
+	exec "${VM_RUN:-$repo/../shared/tools/vm-run}" --timeout 1200 -- "$repo/tests/vm/checkpoint.sh" --guest
 fi
 
 # --- in the guest -----------------------------------------------------------
@@ -34,68 +46,177 @@ mountpoint -q /dev/pts || mount -t devpts -o newinstance,ptmxmode=0666 devpts /d
 w=/tmp/ckpt
 mkdir -p "$w"
 cp "$repo/hako" "$w/hako"
+recvtty=$repo/.cache/vm/recvtty
 hako="$w/hako --root $w/state"
 "$repo/tests/integration/mkbundle.sh" "$w/b" >/dev/null
 (cd "$w/b" && rm -f config.json && $hako spec) || exit 1
 jq '.process.terminal = false | .root.readonly = false
+	| .linux.resources.pids.limit = 99
 	| .process.args = ["sh", "-c", "i=0; while :; do i=$((i+1)); echo $i > /tmp/count; sleep 0.2; done"]' \
 	"$w/b/config.json" >"$w/b/c" && mv "$w/b/c" "$w/b/config.json"
 
-start() { # ID: run a copy of the bundle detached, wait until it counts
+start() { # ID [BUNDLE]: run a copy of the bundle detached, wait until it counts
+	local b=${2:-$w/b}
 	rm -rf "$w/$1"
-	cp -a "$w/b" "$w/$1"
+	cp -a "$b" "$w/$1"
 	$hako run -d -b "$w/$1" "$1" </dev/null >"$w/$1.out" 2>&1 || return 1
+	counting "$w/$1"
+}
+counting() { # BUNDLE: wait until its rootfs has a count
 	local i
 	for ((i = 0; i < 100; i++)); do
-		[ -s "$w/$1/rootfs/tmp/count" ] && return 0
+		[ -s "$1/rootfs/tmp/count" ] && return 0
 		sleep 0.1
 	done
 	return 1
 }
+count() { cat "$1/rootfs/tmp/count" 2>/dev/null || echo 0; }
 status() { $hako state "$1" 2>/dev/null | jq -r .status 2>/dev/null || echo none; }
+cgroup_of() { awk -F: '$1 == 0 { print $3 }' "/proc/$1/cgroup"; }
+# goes_on NAME BUNDLE BEFORE: the count goes on from BEFORE (a restart
+# would count from 1 again), and keeps going.
+goes_on() {
+	local a b
+	sleep 1
+	a=$(count "$2")
+	sleep 1
+	b=$(count "$2")
+	check "$1" "yes" "$([ "$a" -gt "$3" ] && [ "$a" -le $(($3 + 15)) ] && [ "$b" -gt "$a" ] && echo yes || echo "dumped at $3, then $a, then $b")"
+}
+# gone NAME ID PID CGROUP: nothing of the container is left.
+gone() {
+	check "$1: no state" "none" "$(status "$2")"
+	check "$1: no process" "gone" "$(kill -0 "$3" 2>/dev/null && echo alive || echo gone)"
+	check "$1: no cgroup" "gone" "$([ -z "$4" ] && echo "no cgroup known" || { [ -d "/sys/fs/cgroup$4" ] && echo "left: $4" || echo gone; })"
+}
 
 if criu check >/dev/null 2>&1; then ok "criu check passes in the guest"; else
 	notok "criu check passes in the guest" "$(criu check 2>&1 | tail -3)"
 	exit 1
 fi
 
-# 1. a full dump: images written, the container gone with all it had
+# 1. a full dump, restored under the same ID
 start c1 || notok "c1 starts" "$(cat "$w/c1.out")"
 pid=$($hako state c1 | jq .pid)
-cg=$(awk -F: '$1 == 0 { print $3 }' "/proc/$pid/cgroup")
+cg=$(cgroup_of "$pid")
 ck "checkpoint exits 0" $hako checkpoint --image-path "$w/img1" c1
+at=$(count "$w/c1")
 check "the images are written (inventory, pages)" "yes" \
 	"$([ -f "$w/img1/inventory.img" ] && ls "$w/img1" | grep -q '^pages-' && echo yes || ls "$w/img1")"
 check "descriptors.json records the stdio" "3" "$(jq length "$w/img1/descriptors.json" 2>&1)"
-check "the container is gone after a full dump" "none" "$(status c1)"
-check "its init is gone" "gone" "$(kill -0 "$pid" 2>/dev/null && echo alive || echo gone)"
-check "its cgroup is gone" "gone" "$([ -d "/sys/fs/cgroup$cg" ] && echo "left: $cg" || echo gone)"
+gone "after a full dump" c1 "$pid" "$cg"
+ck "restore -d exits 0" $hako restore -d --image-path "$w/img1" -b "$w/c1" c1 </dev/null
+check "the restored container runs" "running" "$(status c1)"
+goes_on "its loop goes on from where it was dumped" "$w/c1" "$at"
+pid=$($hako state c1 | jq .pid)
+cg=$(cgroup_of "$pid")
+check "it has a cgroup of its own again, with the bundle's pids limit" "99" "$(cat "/sys/fs/cgroup$cg/pids.max" 2>&1)"
+check "exec works in it" "ok" "$($hako exec c1 sh -c 'test -s /tmp/count && echo ok' 2>&1)"
+check "ps lists its processes" "yes" "$($hako ps c1 2>&1 | grep -q sleep && echo yes || $hako ps c1 2>&1)"
+ck "kill + delete -f exits 0" $hako delete -f c1
+gone "after delete" c1 "$pid" "$cg"
 
-# 2. --leave-running
+# 2. --leave-running; the dump restored beside it under a new ID
 start c2 || notok "c2 starts" "$(cat "$w/c2.out")"
 ck "checkpoint --leave-running exits 0" $hako checkpoint --leave-running --image-path "$w/img2" c2
+at=$(count "$w/c2")
 check "the container still runs" "running" "$(status c2)"
-a=$(cat "$w/c2/rootfs/tmp/count")
-sleep 1
-b=$(cat "$w/c2/rootfs/tmp/count")
-check "and still counts" "yes" "$([ "$b" -gt "$a" ] && echo yes || echo "$a then $b")"
+rm -rf "$w/c2b" && cp -a "$w/c2" "$w/c2b"
+ck "the dump restores under a new ID beside it" $hako restore -d --image-path "$w/img2" -b "$w/c2b" c2b </dev/null
+check "both run" "running running" "$(status c2) $(status c2b)"
+goes_on "the copy counts on from the dump" "$w/c2b" "$at"
+check "in different cgroups" "yes" "$([ "$(cgroup_of "$($hako state c2 | jq .pid)")" != "$(cgroup_of "$($hako state c2b | jq .pid)")" ] && echo yes)"
+$hako delete -f c2b >/dev/null 2>&1
 
-# 3. pre-dump, then a dump on top of it
+# 3. pre-dump, then a dump on top of it, restored
 ck "checkpoint --pre-dump exits 0" $hako checkpoint --pre-dump --image-path "$w/img3/pre" c2
 check "a pre-dump leaves it running" "running" "$(status c2)"
 ck "a dump with --parent-path on the pre-dump exits 0" $hako checkpoint --image-path "$w/img3/final" --parent-path ../pre c2
+at=$(count "$w/c2")
 check "the final dump links to its parent" "yes" "$([ -e "$w/img3/final/parent" ] && echo yes || ls "$w/img3/final")"
 check "the container is gone" "none" "$(status c2)"
+ck "the final dump restores" $hako restore -d --image-path "$w/img3/final" -b "$w/c2" c2 </dev/null
+goes_on "and counts on" "$w/c2" "$at"
+$hako delete -f c2 >/dev/null 2>&1
 
-# 4. bind mounts and a tmpfs are dumped as external mounts
+# 4. bind mounts and a tmpfs
 mkdir -p "$w/vol"
 echo data >"$w/vol/f"
 jq --arg v "$w/vol" '.mounts += [{destination: "/vol", type: "bind", source: $v, options: ["bind"]},
 	{destination: "/scratch", type: "tmpfs", source: "tmpfs", options: ["size=1m"]}]' \
-	"$w/b/config.json" >"$w/b/c" && mv "$w/b/c" "$w/b/config.json"
-start c4 || notok "c4 starts" "$(cat "$w/c4.out")"
+	"$w/b/config.json" >"$w/b4.json"
+rm -rf "$w/b4" && cp -a "$w/b" "$w/b4" && mv "$w/b4.json" "$w/b4/config.json"
+start c4 "$w/b4" || notok "c4 starts" "$(cat "$w/c4.out")"
+$hako exec c4 sh -c 'echo in-tmpfs > /scratch/t' || notok "write into the tmpfs"
 ck "a container with a bind mount and a tmpfs dumps" $hako checkpoint --image-path "$w/img4" c4
 check "and is gone" "none" "$(status c4)"
+ck "and restores" $hako restore -d --image-path "$w/img4" -b "$w/c4" c4 </dev/null
+check "the tmpfs's content came back" "in-tmpfs" "$($hako exec c4 cat /scratch/t 2>&1)"
+check "the volume is bound again" "data" "$($hako exec c4 cat /vol/f 2>&1)"
+check "the volume is the host's directory" "from-host" "$(echo from-host >"$w/vol/g"; $hako exec c4 cat /vol/g 2>&1)"
+$hako delete -f c4 >/dev/null 2>&1
 
-for id in c1 c2 c4; do $hako delete -f "$id" >/dev/null 2>&1; done
+# 5. a terminal: the new pty master goes to the console socket
+jq '.process.terminal = true | .process.args = ["sh", "-c", "i=0; while :; do i=$((i+1)); echo n$i; echo $i > /tmp/count; sleep 0.2; done"]' \
+	"$w/b/config.json" >"$w/b5.json"
+rm -rf "$w/c5" && cp -a "$w/b" "$w/c5" && mv "$w/b5.json" "$w/c5/config.json"
+"$recvtty" -no-stdin "$w/tty1.sock" </dev/null >"$w/tty1.out" 2>&1 &
+r1=$!
+for ((i = 0; i < 50; i++)); do [ -S "$w/tty1.sock" ] && break; sleep 0.1; done
+$hako run -d --console-socket "$w/tty1.sock" -b "$w/c5" c5 </dev/null >"$w/c5.out" 2>&1 || notok "c5 starts" "$(cat "$w/c5.out")"
+counting "$w/c5"
+ck "a terminal container dumps" $hako checkpoint --image-path "$w/img5" c5
+at=$(count "$w/c5")
+"$recvtty" -no-stdin "$w/tty2.sock" </dev/null >"$w/tty2.out" 2>&1 &
+r2=$!
+for ((i = 0; i < 50; i++)); do [ -S "$w/tty2.sock" ] && break; sleep 0.1; done
+ck "restore with --console-socket exits 0" $hako restore -d --console-socket "$w/tty2.sock" --image-path "$w/img5" -b "$w/c5" c5 </dev/null
+sleep 1.5
+first=$(tr -d '\r' <"$w/tty2.out" | grep -m1 '^n' | tr -d n)
+check "the new pty carries the output, counting on from the dump" "yes" \
+	"$([ -n "$first" ] && [ "$first" -gt "$at" ] && echo yes || echo "dumped at $at, pty says: $(head -c 200 "$w/tty2.out")")"
+$hako delete -f c5 >/dev/null 2>&1
+kill "$r1" "$r2" 2>/dev/null
+
+# 6. restore in the foreground: output relayed, exit code, deleted after
+jq '.process.args = ["sh", "-c", "i=0; while [ $i -lt 15 ]; do i=$((i+1)); echo $i > /tmp/count; sleep 0.2; done; echo out-$i; exit 7"]' \
+	"$w/b/config.json" >"$w/b6.json"
+rm -rf "$w/c6" && cp -a "$w/b" "$w/c6" && mv "$w/b6.json" "$w/c6/config.json"
+# its stdout and stderr are a pipe (as an engine gives), which a restore
+# replaces with its own stdio
+$hako run -d -b "$w/c6" c6 </dev/null 2>&1 | cat >"$w/c6.out" &
+counting "$w/c6" || notok "c6 starts" "$(cat "$w/c6.out")"
+ck "c6 dumps" $hako checkpoint --image-path "$w/img6" c6
+out=$(timeout 60 $hako restore --image-path "$w/img6" -b "$w/c6" c6 </dev/null 2>&1)
+st=$?
+check "a foreground restore relays the output and the exit code" "7 out-15" "$st $out"
+check "and deletes the container after" "none" "$(status c6)"
+$hako restore -d --image-path "$w/img6" -b "$w/c6" c6 </dev/null >"$w/c6.log" 2>"$w/c6.err"
+check "the same checkpoint restores again, detached, stdout to a file" "0 " "$? $(cat "$w/c6.err")"
+for ((i = 0; i < 100; i++)); do [ "$(status c6)" = stopped ] && break; sleep 0.1; done
+check "the restored process wrote into the restore's stdout" "out-15" "$(cat "$w/c6.log")"
+$hako delete c6 >/dev/null 2>&1
+
+# 7. a restore that fails leaves nothing
+start c7 || notok "c7 starts" "$(cat "$w/c7.out")"
+ck "c7 dumps with --leave-running" $hako checkpoint --leave-running --image-path "$w/img7" c7
+out=$($hako restore -d --image-path "$w/img7" -b "$w/c7" c7 </dev/null 2>&1)
+check "restoring over a live container fails, naming it" "1 yes" "$? $(echo "$out" | grep -q 'c7.*already exists\|exists' && echo yes || echo "$out")"
+# the same pids cannot be restored twice into the host pid namespace:
+# CRIU refuses a restore and says why; nothing of it is left behind
+jq '.linux.namespaces |= map(select(.type != "pid"))' "$w/b/config.json" >"$w/b8.json"
+rm -rf "$w/c8" && cp -a "$w/b" "$w/c8" && mv "$w/b8.json" "$w/c8/config.json"
+$hako run -d -b "$w/c8" c8 </dev/null >"$w/c8.out" 2>&1 || notok "c8 starts" "$(cat "$w/c8.out")"
+counting "$w/c8"
+ck "a container in the host pid namespace dumps with --leave-running" $hako checkpoint --leave-running --image-path "$w/img8" c8
+cgs_before=$(find /sys/fs/cgroup -type d | wc -l)
+out=$($hako restore -d --image-path "$w/img8" -b "$w/c8" c8b </dev/null 2>&1)
+st=$?
+check "its restore while it runs fails (its pids are taken)" "1" "$st"
+check "the error quotes CRIU's log" "yes" "$(echo "$out" | grep -q 'restore.log' && echo yes || echo "$out")"
+check "no state is left" "none" "$(status c8b)"
+check "no cgroup is left" "$cgs_before" "$(find /sys/fs/cgroup -type d | wc -l)"
+check "no criu-root mount is left" "0" "$(grep -c criu-root /proc/self/mountinfo)"
+
+for id in c1 c2 c2b c4 c5 c6 c7 c8 c8b; do $hako delete -f "$id" >/dev/null 2>&1; done
 exit $rc
