@@ -1,10 +1,11 @@
 #!/usr/bin/env bats
-# checkpoint through CRIU, on the host. CRIU 3.17 cannot dump on this
-# machine's kernel (it fails its own vDSO checks), so here only what does
-# not need a dump is tested: arguments refused before CRIU runs, a clear
-# error carrying CRIU's log lines when CRIU refuses, and the container
-# left running either way. Round trips (dump, then restore) belong in the
-# vm-run guest (Debian's 6.1 kernel), once restore exists (issue 13).
+# checkpoint and restore through CRIU, on the host. CRIU 3.17 cannot dump
+# on this machine's kernel (it fails its own vDSO checks), so here only
+# what does not need a dump is tested: arguments refused before CRIU runs,
+# a clear error carrying CRIU's log lines when CRIU refuses, the container
+# left running after a failed checkpoint, nothing left after a failed
+# restore. The round trips (dump, then restore) run in the vm-run guest
+# (Debian's 6.1 kernel): tests/vm/checkpoint.sh.
 
 load helpers
 
@@ -103,4 +104,87 @@ still_running() {
 	runtime checkpoint --image-path "$TEST_DIR/img2" --pre-dump "$CID"
 	assert_failure
 	still_running
+}
+
+# fake_image DIR: a directory that looks like a checkpoint to the checks
+# before CRIU (inventory.img, descriptors.json) but is no image CRIU can
+# restore.
+fake_image() {
+	mkdir -p "$1"
+	printf 'not an image' >"$1/inventory.img"
+	echo '["/dev/null","/dev/null","/dev/null"]' >"$1/descriptors.json"
+}
+
+assert_no_criu_root() {
+	! grep -q "/criu-root " /proc/self/mountinfo || fail "a criu-root mount is left: $(grep criu-root /proc/self/mountinfo)"
+}
+
+@test "restore: bad arguments are refused before CRIU runs; nothing is left" {
+	runtime restore -d --image-path "$TEST_DIR/nosuch" -b "$BUNDLE" "$CID"
+	assert_failure
+	assert_contains "nosuch"
+	assert_nothing_left
+	mkdir "$TEST_DIR/empty"
+	runtime restore -d --image-path "$TEST_DIR/empty" -b "$BUNDLE" "$CID"
+	assert_failure
+	# hako: "no checkpoint there: ... inventory.img"; runc names the
+	# first file it misses, descriptors.json
+	assert_match "inventory.img|descriptors.json"
+	assert_nothing_left
+	fake_image "$TEST_DIR/img"
+	runtime restore -d --image-path "$TEST_DIR/img" --manage-cgroups-mode bogus -b "$BUNDLE" "$CID"
+	assert_failure
+	assert_contains "manage-cgroups-mode"
+	assert_nothing_left
+	runtime restore -d --image-path "$TEST_DIR/img" -b "$TEST_DIR/nobundle" "$CID"
+	assert_failure
+	assert_contains "nobundle"
+	assert_nothing_left
+	assert_no_criu_root
+}
+
+@test "restore: hako names what is wrong with --lsm-profile and --empty-ns" {
+	skip_if_runtime runc "passes these to CRIU, which then fails its own way"
+	fake_image "$TEST_DIR/img"
+	runtime restore -d --image-path "$TEST_DIR/img" --lsm-profile nolsmtype -b "$BUNDLE" "$CID"
+	assert_failure
+	assert_contains "--lsm-profile"
+	runtime restore -d --image-path "$TEST_DIR/img" --empty-ns ipc -b "$BUNDLE" "$CID"
+	assert_failure
+	assert_contains "--empty-ns"
+	assert_nothing_left
+}
+
+@test "restore of an image CRIU cannot read fails with CRIU's log; nothing is left" {
+	requires criu
+	fake_image "$TEST_DIR/img"
+	runtime restore -d --image-path "$TEST_DIR/img" -b "$BUNDLE" "$CID"
+	assert_failure
+	# runc logs CRIU's lines as warnings before its error; hako quotes
+	# them in the error itself
+	assert_contains "restore.log"
+	assert_contains "Error ("
+	assert_nothing_left
+	assert_no_criu_root
+}
+
+@test "restore under the ID of an existing container is refused; that container is untouched" {
+	run_detached
+	assert_success
+	fake_image "$TEST_DIR/img"
+	runtime restore -d --image-path "$TEST_DIR/img" -b "$BUNDLE" "$CID"
+	assert_failure
+	assert_contains -i "exist"
+	still_running
+	assert_no_criu_root
+}
+
+@test "restore in the foreground that fails leaves nothing either" {
+	requires criu
+	fake_image "$TEST_DIR/img"
+	runtime restore --image-path "$TEST_DIR/img" -b "$BUNDLE" "$CID" </dev/null
+	assert_failure
+	assert_contains "restore.log"
+	assert_nothing_left
+	assert_no_criu_root
 }
