@@ -22,6 +22,9 @@ const MinOCIVersion = "1.0.0"
 // that this host has the LSM: a label the host cannot apply is an error.
 // intelRdt likewise (libcontainer/intelrdt: schemata and enableMonitoring
 // too): on a host without a resctrl mount a config with it is an error.
+// The org.hako.checkpoint.enabled annotation says checkpoint and restore
+// are built in (runc's org.opencontainers.runc.checkpoint.enabled): they
+// need the criu binary at run time, and fail saying so without it.
 func Features(version string) *features.Features {
 	t, f := true, false
 	ns := make([]string, 0, 8)
@@ -61,7 +64,7 @@ func Features(version string) *features.Features {
 		Annotations: map[string]string{
 			"io.github.seccomp.libseccomp.version": seccomp.LibraryVersion(),
 			"org.hako.version":                     version,
-			"org.hako.checkpoint.enabled":          "false",
+			"org.hako.checkpoint.enabled":          "true",
 		},
 		// The systemd driver turns these annotations into unit properties.
 		PotentiallyUnsafeConfigAnnotations: []string{"org.systemd.property."},

@@ -188,3 +188,15 @@ feat() { jq -r "$1" "$TEST_DIR/features.json"; }
 		[ "$status" -eq 0 ] || fail "$f: $output"
 	done
 }
+
+@test "features: checkpoint is claimed, and the checkpoint and restore verbs answer" {
+	[ "$(feat '.annotations["org.hako.checkpoint.enabled"]')" = true ] || fail "checkpoint annotation: $(feat .annotations)"
+	# podman decides whether a runtime can checkpoint by
+	# `RUNTIME checkpoint --help` exiting 0, and can restore into a pod by
+	# `RUNTIME restore --lsm-mount-context` complaining of the missing value
+	runtime checkpoint --help
+	assert_success
+	runtime restore --lsm-mount-context
+	assert_failure
+	assert_contains "flag needs an argument"
+}
