@@ -18,6 +18,7 @@ import (
 
 	"github.com/hako-runtime/hako/libcontainer/logs"
 	rfs "github.com/hako-runtime/hako/libcontainer/rootfs"
+	"github.com/hako-runtime/hako/libcontainer/validate"
 )
 
 // CheckpointOpts are runc's `checkpoint` flags (runc's man page
@@ -217,7 +218,12 @@ func (c *Container) Checkpoint(o *CheckpointOpts, log *logs.Logger) error {
 			opts.FreezeCgroup = proto.String(p)
 		}
 	}
-	opts.ExtMnt = append(externalMounts(spec, c.st.InitPid), cgroupMounts(c.st.InitPid)...)
+	opts.ExtMnt = externalMounts(spec, c.st.InitPid)
+	if !validate.HasNamespace(spec, specs.CgroupNamespace) {
+		// In a cgroup namespace the cgroup mounts are fresh ones
+		// CRIU restores itself, relative to the namespace's root.
+		opts.ExtMnt = append(opts.ExtMnt, cgroupMounts(c.st.InitPid)...)
+	}
 	opts.External = append(externalNamespaces(spec, c.st.InitPid), stdio.external()...)
 	log.Debugf("criu %v of %s into %s", t, c.ID, image)
 	if err := criuRun(criuPath, &rpc.CriuReq{Type: &t, Opts: opts}, nil, nil); err != nil {
@@ -312,9 +318,9 @@ func devicePaths(s *specs.Spec) []string {
 	return out
 }
 
-// cgroupMounts: the container's cgroup mounts that show a subtree of
-// their hierarchy (its own cgroup, without a cgroup namespace: bound,
-// not mounted) are external to CRIU, which refuses a mount whose root
+// cgroupMounts: the cgroup mounts of a container without a cgroup
+// namespace show a subtree of their hierarchy (its own cgroup: bound,
+// not mounted) and are external to CRIU, which refuses a mount whose root
 // is not mounted too ("doesn't have a proper root mount"). Read from the
 // init's mountinfo, in the container's view.
 func cgroupMounts(pid int) []*rpc.ExtMountMap {

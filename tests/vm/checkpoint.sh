@@ -16,7 +16,9 @@
 #   6 restore in the foreground relays the process's output (a pipe at the
 #     dump) and exit code and deletes the container; restored again,
 #     detached, its output goes to the restore's stdout;
-#   7 a failed restore (the same ID twice) says why and leaves nothing.
+#   7 a failed restore (the same ID twice) says why and leaves nothing;
+#   8 podman container checkpoint/restore (and --export/--import) with
+#     --runtime hako.
 # Builds ./hako and recvtty on the host first. Environment: VM_RUN (path of
 # vm-run).
 set -uo pipefail
@@ -142,8 +144,10 @@ $hako delete -f c2 >/dev/null 2>&1
 # 4. bind mounts and a tmpfs
 mkdir -p "$w/vol"
 echo data >"$w/vol/f"
+# (and a cgroup namespace: its cgroup mount is CRIU's own, not external)
 jq --arg v "$w/vol" '.mounts += [{destination: "/vol", type: "bind", source: $v, options: ["bind"]},
-	{destination: "/scratch", type: "tmpfs", source: "tmpfs", options: ["size=1m"]}]' \
+	{destination: "/scratch", type: "tmpfs", source: "tmpfs", options: ["size=1m"]}]
+	| .linux.namespaces += [{type: "cgroup"}]' \
 	"$w/b/config.json" >"$w/b4.json"
 rm -rf "$w/b4" && cp -a "$w/b" "$w/b4" && mv "$w/b4.json" "$w/b4/config.json"
 start c4 "$w/b4" || notok "c4 starts" "$(cat "$w/c4.out")"
@@ -154,6 +158,7 @@ ck "and restores" $hako restore -d --image-path "$w/img4" -b "$w/c4" c4 </dev/nu
 check "the tmpfs's content came back" "in-tmpfs" "$($hako exec c4 cat /scratch/t 2>&1)"
 check "the volume is bound again" "data" "$($hako exec c4 cat /vol/f 2>&1)"
 check "the volume is the host's directory" "from-host" "$(echo from-host >"$w/vol/g"; $hako exec c4 cat /vol/g 2>&1)"
+check "its cgroup namespace shows its own cgroup as the root" "0::/" "$($hako exec c4 cat /proc/self/cgroup 2>&1)"
 $hako delete -f c4 >/dev/null 2>&1
 
 # 5. a terminal: the new pty master goes to the console socket
@@ -217,6 +222,39 @@ check "the error quotes CRIU's log" "yes" "$(echo "$out" | grep -q 'restore.log'
 check "no state is left" "none" "$(status c8b)"
 check "no cgroup is left" "$cgs_before" "$(find /sys/fs/cgroup -type d | wc -l)"
 check "no criu-root mount is left" "0" "$(grep -c criu-root /proc/self/mountinfo)"
+
+# 8. podman container checkpoint / restore on hako (podman drives the
+# runtime through conmon: checkpoint --image-path --work-path, restore
+# --detach --pid-file --console-socket ...), and --export / --import into
+# a new container
+if command -v podman >/dev/null; then
+	tar -C "$w/b/rootfs" -cf "$w/image.tar" .
+	pod() {
+		podman --runtime "$w/hako" --root "$w/pod/storage" --runroot "$w/pod/run" --storage-driver vfs \
+			--events-backend file --cgroup-manager cgroupfs --tmpdir "$w/pod/tmp" "$@"
+	}
+	pod import "$w/image.tar" localhost/bb:latest >/dev/null 2>&1 || notok "podman import"
+	ck "podman run -d on hako" pod run -d --name p1 --network none localhost/bb \
+		sh -c 'i=0; while :; do i=$((i+1)); echo $i > /tmp/count; sleep 0.2; done'
+	sleep 2
+	ck "podman container checkpoint" pod container checkpoint p1
+	check "the container is exited" "exited" "$(pod inspect -f '{{.State.Status}}' p1 2>&1)"
+	ck "podman container restore" pod container restore p1
+	a=$(pod exec p1 cat /tmp/count 2>&1)
+	sleep 1
+	b=$(pod exec p1 cat /tmp/count 2>&1)
+	check "it runs and counts on" "yes" "$([ "$a" -gt 5 ] && [ "$b" -gt "$a" ] && echo yes || echo "$a then $b")"
+	ck "podman container checkpoint --export" pod container checkpoint --export "$w/p1.tar.gz" p1
+	pod rm -f p1 >/dev/null 2>&1
+	ck "podman container restore --import as a new container" pod container restore --import "$w/p1.tar.gz" --name p2
+	a=$(pod exec p2 cat /tmp/count 2>&1)
+	sleep 1
+	b=$(pod exec p2 cat /tmp/count 2>&1)
+	check "the imported one counts on" "yes" "$([ "$a" -gt 5 ] && [ "$b" -gt "$a" ] && echo yes || echo "$a then $b")"
+	pod rm -a -f -t 0 >/dev/null 2>&1
+else
+	ok "podman container checkpoint/restore # skip no podman on the host"
+fi
 
 for id in c1 c2 c2b c4 c5 c6 c7 c8 c8b; do $hako delete -f "$id" >/dev/null 2>&1; done
 exit $rc
