@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sys/unix"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/hako-runtime/hako/internal/fdpass"
 	"github.com/hako-runtime/hako/libcontainer/logs"
 	rfs "github.com/hako-runtime/hako/libcontainer/rootfs"
 	"github.com/hako-runtime/hako/libcontainer/validate"
@@ -132,7 +133,7 @@ func (c *Container) Checkpoint(o *CheckpointOpts, log *logs.Logger) error {
 	if err != nil {
 		return err
 	}
-	criuPath, _, err := criuAt(o.CriuPath)
+	criuPath, version, err := criuAt(o.CriuPath)
 	if err != nil {
 		return err
 	}
@@ -195,7 +196,30 @@ func (c *Container) Checkpoint(o *CheckpointOpts, log *logs.Logger) error {
 	if o.PreDump || o.ParentPath != "" {
 		opts.TrackMem = proto.Bool(true)
 	}
-	if o.StatusFD >= 0 {
+	// A lazy dump ends when the restore elsewhere has taken every page:
+	// that is the restorer's doing, so the container's lock is released
+	// once CRIU says the dump is done and it serves the pages
+	// ("status-ready", CRIU >= 3.15), and taken again for the delete.
+	var notify func(*rpc.CriuNotify, []int) error
+	released := false
+	if o.LazyPages && version >= 31500 {
+		opts.NotifyScripts = proto.Bool(true)
+		notify = func(n *rpc.CriuNotify, fds []int) error {
+			fdpass.Close(fds)
+			if n.GetScript() != "status-ready" || released {
+				return nil
+			}
+			if o.StatusFD >= 0 {
+				if _, err := unix.Write(o.StatusFD, []byte{0}); err != nil {
+					log.Warnf("--status-fd %d: %v", o.StatusFD, err)
+				}
+				unix.Close(o.StatusFD)
+			}
+			c.Unlock()
+			released = true
+			return nil
+		}
+	} else if o.StatusFD >= 0 {
 		opts.StatusFd = proto.Int32(int32(o.StatusFD))
 	}
 	if m, ok := manageCgroupsModes[o.ManageCgroupsMode]; ok {
@@ -226,11 +250,21 @@ func (c *Container) Checkpoint(o *CheckpointOpts, log *logs.Logger) error {
 	}
 	opts.External = append(externalNamespaces(spec, c.st.InitPid), stdio.external()...)
 	log.Debugf("criu %v of %s into %s", t, c.ID, image)
-	if err := criuRun(criuPath, &rpc.CriuReq{Type: &t, Opts: opts}, nil, nil); err != nil {
+	if err := criuRun(criuPath, &rpc.CriuReq{Type: &t, Opts: opts}, nil, notify); err != nil {
 		return fmt.Errorf("criu failed: type %v: %w%s", t, oneLine{err}, criuLog(filepath.Join(work, logName)))
 	}
 	if o.LeaveRunning || o.PreDump {
 		return nil
+	}
+	if released {
+		d, err := Load(filepath.Dir(c.dir), c.ID)
+		if errors.Is(err, ErrNotExist) {
+			return nil // deleted meanwhile
+		} else if err != nil {
+			return err
+		}
+		defer d.Unlock()
+		c = d
 	}
 	// The tasks are gone with the dump: the container is stopped and
 	// removed (its poststop hooks run), as runc does.

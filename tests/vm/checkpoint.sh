@@ -17,6 +17,9 @@
 #     dump) and exit code and deletes the container; restored again,
 #     detached, its output goes to the restore's stdout;
 #   7 a failed restore (the same ID twice) says why and leaves nothing;
+#   9 lazy migration: a --lazy-pages dump serves its pages, a restore
+#     under a new ID takes them through criu lazy-pages; state answers
+#     meanwhile;
 #   8 podman container checkpoint/restore (and --export/--import) with
 #     --runtime hako.
 # Builds ./hako and recvtty on the host first. Environment: VM_RUN (path of
@@ -223,6 +226,33 @@ check "no state is left" "none" "$(status c8b)"
 check "no cgroup is left" "$cgs_before" "$(find /sys/fs/cgroup -type d | wc -l)"
 check "no criu-root mount is left" "0" "$(grep -c criu-root /proc/self/mountinfo)"
 
+# 9. lazy migration (on one host): the dump serves its pages to CRIU's
+# lazy-pages daemon, and the restore under a new ID fetches them as the
+# process touches them. Meanwhile the dumped container answers state
+# (its lock is not held while the pages wait for the restorer).
+ip link set lo up 2>/dev/null
+start c9 || notok "c9 starts" "$(cat "$w/c9.out")"
+mkfifo "$w/c9.status"
+(
+	$hako checkpoint --lazy-pages --page-server 127.0.0.1:27270 --status-fd 3 --image-path "$w/img9" c9 \
+		3>"$w/c9.status" >"$w/c9.ckpt" 2>&1
+	echo $? >"$w/c9.rc"
+) &
+ready=$(timeout 60 head -c1 "$w/c9.status" | od -An -tx1 | tr -d ' ')
+check "a lazy dump writes \\0 to --status-fd when its pages are ready" "00" "$ready"
+at=$(count "$w/c9")
+check "state answers while the dump serves its pages" "0" "$(timeout 10 $hako state c9 >/dev/null 2>&1; echo $?)"
+criu lazy-pages --page-server --address 127.0.0.1 --port 27270 --images-dir "$w/img9" -o lazy-pages.log >/dev/null 2>&1 &
+lazyd=$!
+rm -rf "$w/c9b" && cp -a "$w/c9" "$w/c9b"
+ck "restore --lazy-pages under a new ID" $hako restore -d --lazy-pages --image-path "$w/img9" -b "$w/c9b" c9b </dev/null
+goes_on "the lazily restored copy counts on" "$w/c9b" "$at"
+for ((i = 0; i < 300; i++)); do [ -s "$w/c9.rc" ] && break; sleep 0.1; done
+check "the lazy dump ends once the pages are taken, and removes the container" "0 none" "$(cat "$w/c9.rc" 2>&1) $(status c9)"
+[ -s "$w/c9.rc" ] || cat "$w/c9.ckpt"
+kill "$lazyd" 2>/dev/null
+$hako delete -f c9b >/dev/null 2>&1
+
 # 8. podman container checkpoint / restore on hako (podman drives the
 # runtime through conmon: checkpoint --image-path --work-path, restore
 # --detach --pid-file --console-socket ...), and --export / --import into
@@ -256,5 +286,5 @@ else
 	ok "podman container checkpoint/restore # skip no podman on the host"
 fi
 
-for id in c1 c2 c2b c4 c5 c6 c7 c8 c8b; do $hako delete -f "$id" >/dev/null 2>&1; done
+for id in c1 c2 c2b c4 c5 c6 c7 c8 c8b c9 c9b; do $hako delete -f "$id" >/dev/null 2>&1; done
 exit $rc
