@@ -1,10 +1,6 @@
 package main
 
 import (
-	"fmt"
-
-	"golang.org/x/sys/unix"
-
 	"github.com/hako-runtime/hako/libcontainer"
 )
 
@@ -49,65 +45,7 @@ func runRestore(g *global, args []string) error {
 		c.Unlock()
 		return nil
 	}
-	if !noSubreaper {
-		if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
-			return fmt.Errorf("become subreaper: %w", err)
-		}
-	}
-	sigs := catchSignals()
-	defer sigs.stop()
-	if o.Spec, err = libcontainer.LoadSpec(o.Bundle); err != nil {
-		return err
-	}
-	var tty *ttyProxy
-	var pipes *stdioPipes
-	if spec := o.Spec; spec.Process != nil && spec.Process.Terminal {
-		if o.ConsoleSocket == "" {
-			if tty, err = newTTYProxy(); err != nil {
-				return err
-			}
-			defer tty.close()
-			o.ConsoleConn = tty.remote
-		}
-	} else {
-		if pipes, err = newStdioPipes(spec); err != nil {
-			return err
-		}
-		defer pipes.close()
-		o.Stdio = pipes.child
-	}
-	o.Foreground = true
-	sigs.wait()
-	c, err := libcontainer.Restore(o)
-	if pipes != nil {
-		pipes.started()
-	}
-	if err != nil {
-		return err
-	}
-	pid := c.Pid()
-	if tty != nil {
-		if err := tty.attach(); err != nil {
-			c.Delete(true, g.log)
-			c.Unlock()
-			return err
-		}
-	}
-	c.Unlock()
-	status := waitInit(pid, sigs.C, tty)
-	if tty != nil {
-		tty.close()
-	}
-	if pipes != nil {
-		pipes.wait()
-	}
-	if c, err := libcontainer.Load(g.root, o.ID); err == nil {
-		c.HookDir = o.Bundle
-		err = c.Delete(true, g.log)
-		c.Unlock()
-		if err != nil {
-			g.log.Warnf("delete %s: %v", o.ID, err)
-		}
-	}
-	return &exitError{code: status}
+	return foreground(g, &o.CreateOpts, noSubreaper, false, func() (*libcontainer.Container, error) {
+		return libcontainer.Restore(o)
+	}, nil)
 }

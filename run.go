@@ -47,6 +47,22 @@ func runRun(g *global, args []string) error {
 		defer notify.Close()
 		return notify.Forward(true)
 	}
+	return foreground(g, o, noSubreaper, keep, func() (*libcontainer.Container, error) {
+		return libcontainer.Create(o)
+	}, func(c *libcontainer.Container) (*libcontainer.NotifyProxy, error) {
+		return startCreated(c, g)
+	})
+}
+
+// foreground runs a container whose caller waits for it (run, restore
+// without -d): mk creates it (or restores it) with the stdio it is
+// given in o (pipes, or the terminal relayed), start (when not nil)
+// starts it; then signals and the terminal's size are relayed until the
+// init exits, and the container is deleted unless keep. The result is the
+// init's exit status as an *exitError.
+func foreground(g *global, o *libcontainer.CreateOpts, noSubreaper, keep bool,
+	mk func() (*libcontainer.Container, error),
+	start func(*libcontainer.Container) (*libcontainer.NotifyProxy, error)) error {
 	if !noSubreaper {
 		if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
 			return fmt.Errorf("become subreaper: %w", err)
@@ -58,6 +74,7 @@ func runRun(g *global, args []string) error {
 	defer sigs.stop()
 
 	var tty *ttyProxy
+	var err error
 	if o.Spec, err = libcontainer.LoadSpec(o.Bundle); err != nil {
 		return err
 	}
@@ -82,7 +99,7 @@ func runRun(g *global, args []string) error {
 	}
 	o.Foreground = true
 	sigs.wait()
-	c, err := libcontainer.Create(o)
+	c, err := mk()
 	if pipes != nil {
 		pipes.started()
 	}
@@ -97,19 +114,21 @@ func runRun(g *global, args []string) error {
 			return err
 		}
 	}
-	notify, err := startCreated(c, g)
-	if err != nil {
-		return err
-	}
-	if notify != nil {
-		// In the foreground every message is relayed for the container's
-		// whole life (STATUS=, WATCHDOG=1, RELOADING=1 ...).
-		go func() {
-			if err := notify.Forward(false); err != nil {
-				g.log.Warnf("sd_notify proxy: %v", err)
-			}
-		}()
-		defer notify.Close()
+	if start != nil {
+		notify, err := start(c)
+		if err != nil {
+			return err
+		}
+		if notify != nil {
+			// In the foreground every message is relayed for the
+			// container's whole life (STATUS=, WATCHDOG=1, RELOADING=1 ...).
+			go func() {
+				if err := notify.Forward(false); err != nil {
+					g.log.Warnf("sd_notify proxy: %v", err)
+				}
+			}()
+			defer notify.Close()
+		}
 	}
 	// Don't hold the lock while the container runs: `state`, `kill` and
 	// `exec` from other shells must work.
