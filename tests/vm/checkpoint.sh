@@ -20,6 +20,8 @@
 #   9 lazy migration: a --lazy-pages dump serves its pages, a restore
 #     under a new ID takes them through criu lazy-pages; state answers
 #     meanwhile;
+#  10 a network namespace joined by path is joined again; the restore's
+#     cgroupsPath is where the processes land; org.criu.config is read;
 #   8 podman container checkpoint/restore (and --export/--import) with
 #     --runtime hako.
 # Builds ./hako and recvtty on the host first. Environment: VM_RUN (path of
@@ -253,6 +255,33 @@ check "the lazy dump ends once the pages are taken, and removes the container" "
 kill "$lazyd" 2>/dev/null
 $hako delete -f c9b >/dev/null 2>&1
 
+# 10. a network namespace joined by path is the engine's: dumped as
+# external and joined again at restore; the restore's bundle names
+# another cgroupsPath, where the processes land; the org.criu.config
+# annotation names a CRIU config file, whose settings override hako's
+# (here the log file's name)
+touch "$w/netns10"
+unshare --net="$w/netns10" true || notok "make a network namespace to join"
+printf 'log-file=custom-dump.log\n' >"$w/criu10.conf"
+jq --arg ns "$w/netns10" --arg conf "$w/criu10.conf" '
+	.linux.namespaces |= map(if .type == "network" then .path = $ns else . end)
+	| .linux.cgroupsPath = "/hako-ckpt/c10"
+	| .annotations["org.criu.config"] = $conf' "$w/b/config.json" >"$w/b10.json"
+rm -rf "$w/b10" && cp -a "$w/b" "$w/b10" && mv "$w/b10.json" "$w/b10/config.json"
+start c10 "$w/b10" || notok "c10 starts" "$(cat "$w/c10.out")"
+ck "a container in a network namespace joined by path dumps" $hako checkpoint --image-path "$w/img10" c10
+check "CRIU read the config file the annotation names" "yes" "$([ -s "$w/img10/custom-dump.log" ] && [ ! -e "$w/img10/dump.log" ] && echo yes || ls "$w/img10")"
+at=$(count "$w/c10")
+jq '.linux.cgroupsPath = "/hako-ckpt/c10-restored"' "$w/c10/config.json" >"$w/c10/c" && mv "$w/c10/c" "$w/c10/config.json"
+ck "and restores" $hako restore -d --image-path "$w/img10" -b "$w/c10" c10 </dev/null
+goes_on "counting on" "$w/c10" "$at"
+pid=$($hako state c10 | jq .pid)
+check "in the network namespace joined by path" "net:[$(stat -L -c %i "$w/netns10")]" "$(readlink "/proc/$pid/ns/net")"
+check "in the cgroup the restore's bundle names" "/hako-ckpt/c10-restored" "$(cgroup_of "$pid")"
+$hako delete -f c10 >/dev/null 2>&1
+rmdir /sys/fs/cgroup/hako-ckpt 2>/dev/null
+umount "$w/netns10" 2>/dev/null
+
 # 8. podman container checkpoint / restore on hako (podman drives the
 # runtime through conmon: checkpoint --image-path --work-path, restore
 # --detach --pid-file --console-socket ...), and --export / --import into
@@ -286,5 +315,5 @@ else
 	ok "podman container checkpoint/restore # skip no podman on the host"
 fi
 
-for id in c1 c2 c2b c4 c5 c6 c7 c8 c8b c9 c9b; do $hako delete -f "$id" >/dev/null 2>&1; done
+for id in c1 c2 c2b c4 c5 c6 c7 c8 c8b c9 c9b c10; do $hako delete -f "$id" >/dev/null 2>&1; done
 exit $rc
