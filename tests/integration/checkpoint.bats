@@ -9,6 +9,12 @@
 
 load helpers
 
+setup_file() {
+	common_setup_file
+	# a criu stand-in that says it is version 2.9
+	(cd "$REPO_ROOT" && go build -o "$FILE_DIR/oldcriu" ./tests/cmd/oldcriu)
+}
+
 setup() {
 	common_setup
 	set_args sleep 1000
@@ -187,4 +193,19 @@ assert_no_criu_root() {
 	assert_contains "restore.log"
 	assert_nothing_left
 	assert_no_criu_root
+}
+
+@test "a CRIU older than 3.0 is refused, naming its version; nothing dumped or made" {
+	skip_if_runtime runc "has no --criu flag since 1.5 (it finds criu in PATH)"
+	run_detached
+	assert_success
+	runtime --criu "$FILE_DIR/oldcriu" checkpoint --image-path "$TEST_DIR/img" "$CID"
+	assert_failure
+	assert_contains "version 2.9.0; at least 3.0 is needed"
+	still_running
+	fake_image "$TEST_DIR/img2"
+	runtime --criu "$FILE_DIR/oldcriu" restore -d --image-path "$TEST_DIR/img2" -b "$BUNDLE" other
+	assert_failure
+	assert_contains "version 2.9.0"
+	assert_nothing_left other
 }
