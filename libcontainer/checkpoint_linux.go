@@ -403,16 +403,23 @@ func externalNamespaces(s *specs.Spec, pid int) []string {
 }
 
 // stdioInfo is where the init's fds 0-2 point at a dump: the links
-// (/proc/<pid>/fd) runc saves as descriptors.json, and for each file that
+// (/proc/<pid>/fd) runc saves as descriptors.json, and each file that
 // lives outside the container (the caller's /dev/null, a log file: `run
-// -d </dev/null >log`) the key CRIU gives an external file,
-// `file[MNT_ID:INODE]` in hex as its files-reg.c makes it: CRIU cannot
-// find such a file in the container's mounts, so it is dumped as
-// external and restore hands a file of its own for it. Pipes, sockets and
-// ttys are CRIU's own business ("" there).
+// -d </dev/null >log`), which CRIU cannot find in the container's mounts:
+// it is dumped as external under the key CRIU's files-reg.c gives it,
+// `file[MNT_ID:INODE]` in hex, and restore must hand CRIU a file of the
+// same type and mode for it (CRIU checks). Pipes, sockets and ttys are
+// CRIU's own business (a zero entry there).
 type stdioInfo struct {
-	Links    [3]string `json:"-"`
-	External [3]string `json:"external"`
+	Links    [3]string       `json:"-"`
+	External [3]externalFile `json:"external"`
+}
+
+// externalFile is one outside file of the init's stdio.
+type externalFile struct {
+	Key  string `json:"key,omitempty"`
+	Mode uint32 `json:"mode,omitempty"` // st_mode: type and permissions
+	Rdev uint64 `json:"rdev,omitempty"` // the device, for a device node
 }
 
 const (
@@ -442,7 +449,7 @@ func initStdio(pid int) *stdioInfo {
 		for _, line := range strings.Split(string(info), "\n") {
 			if v, ok := strings.CutPrefix(line, "mnt_id:"); ok {
 				if id, err := strconv.ParseUint(strings.TrimSpace(v), 10, 64); err == nil {
-					s.External[fd] = fmt.Sprintf("file[%x:%x]", id, st.Ino)
+					s.External[fd] = externalFile{Key: fmt.Sprintf("file[%x:%x]", id, st.Ino), Mode: st.Mode, Rdev: st.Rdev}
 				}
 			}
 		}
@@ -453,9 +460,9 @@ func initStdio(pid int) *stdioInfo {
 // external is the --external list of the files outside the container.
 func (s *stdioInfo) external() []string {
 	var out []string
-	for _, k := range s.External {
-		if k != "" {
-			out = append(out, k)
+	for _, e := range s.External {
+		if e.Key != "" {
+			out = append(out, e.Key)
 		}
 	}
 	return out

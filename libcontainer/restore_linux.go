@@ -177,11 +177,11 @@ func Restore(o *RestoreOpts) (c *Container, err error) {
 	if files == nil {
 		files = []*os.File{os.Stdin, os.Stdout, os.Stderr}
 	}
-	files, reopened, err := stdio.standIns(files, opts)
+	files, opened, err := stdio.standIns(files, opts)
 	if err != nil {
 		return nil, err
 	}
-	defer closeFiles(reopened)
+	defer closeFiles(opened)
 	w, err := startSwrk(criuPath, files, nsFiles)
 	if err != nil {
 		return nil, err
@@ -458,40 +458,46 @@ func restoreMounts(s *specs.Spec) []*rpc.ExtMountMap {
 // dumped stdio it cannot restore by itself (opts.InheritFd, keyed as the
 // dump keyed them), at the worker's fds 0-2, and returns those files.
 // A pipe is replaced by the restore's own stdio (ours), as runc does. A
-// file outside the container is too when ours is a file as well (`restore
-// -d >log`); CRIU seeks it to the dumped offset, which a pipe or a
-// terminal cannot do, so then the dumped file is opened again by its
-// path, as the process had it (reopened, for the caller to close).
-func (s *stdioInfo) standIns(ours []*os.File, opts *rpc.CriuOpts) (files, reopened []*os.File, err error) {
+// file outside the container is replaced by ours when that is a file of
+// the same type and mode: CRIU checks those, and the size as at the dump,
+// so in practice the same file, unchanged (`restore -d >>log`); a dumped
+// /dev/null by /dev/null when ours is something else. Otherwise the
+// restore is refused before CRIU runs, saying what to give. The dumped file is never opened by its
+// path: the path comes from the image, and an image must not choose
+// which host file a process it restores may write.
+func (s *stdioInfo) standIns(ours []*os.File, opts *rpc.CriuOpts) (files, opened []*os.File, err error) {
 	files = append([]*os.File(nil), ours...)
-	for i := 0; i < 3 && i < len(files); i++ {
-		key := s.External[i]
-		if strings.HasPrefix(s.Links[i], "pipe:") {
+	for len(files) < 3 {
+		files = append(files, nil)
+	}
+	for i := 0; i < 3; i++ {
+		e := s.External[i]
+		key := e.Key
+		switch {
+		case strings.HasPrefix(s.Links[i], "pipe:"):
 			key = s.Links[i]
-		} else if key != "" && !seekable(files[i]) {
-			flag := os.O_WRONLY | os.O_APPEND
-			if i == 0 {
-				flag = os.O_RDONLY
-			}
-			f, err := os.OpenFile(s.Links[i], flag, 0)
+		case key == "" || sameMode(files[i], e.Mode):
+		case e.Mode&unix.S_IFMT == unix.S_IFCHR && e.Rdev == unix.Mkdev(1, 3):
+			f, err := os.OpenFile("/dev/null", os.O_RDWR, 0)
 			if err != nil {
-				closeFiles(reopened)
-				return nil, nil, fmt.Errorf("stdio fd %d of the checkpoint was %s, which hako's own fd %d cannot stand in for (not a file): %w", i, s.Links[i], i, err)
+				closeFiles(opened)
+				return nil, nil, err
 			}
-			reopened = append(reopened, f)
+			opened = append(opened, f)
 			files[i] = f
+		default:
+			closeFiles(opened)
+			return nil, nil, fmt.Errorf("stdio fd %d of the checkpoint was %s (mode %#o), outside the container: CRIU needs that file, unchanged since the dump, as restore's own fd %d (%d>>%s)", i, s.Links[i], e.Mode, i, i, s.Links[i])
 		}
 		if key != "" {
 			opts.InheritFd = append(opts.InheritFd, &rpc.InheritFd{Key: proto.String(key), Fd: proto.Int32(int32(i))})
 		}
 	}
-	return files, reopened, nil
+	return files, opened, nil
 }
 
-func seekable(f *os.File) bool {
-	if f == nil {
-		return false
-	}
-	_, err := unix.Seek(int(f.Fd()), 0, unix.SEEK_CUR)
-	return err == nil
+// sameMode says whether f is open on a file of type and permissions mode.
+func sameMode(f *os.File, mode uint32) bool {
+	var st unix.Stat_t
+	return f != nil && unix.Fstat(int(f.Fd()), &st) == nil && st.Mode == mode
 }

@@ -22,6 +22,8 @@
 #     meanwhile;
 #  10 a network namespace joined by path is joined again; the restore's
 #     cgroupsPath is where the processes land; org.criu.config is read;
+#  11 stdout a host file at the dump: the same file, appended to, stands
+#     in for it; another file or a pipe cannot (refused, saying why);
 #   8 podman container checkpoint/restore (and --export/--import) with
 #     --runtime hako.
 # Builds ./hako and recvtty on the host first. Environment: VM_RUN (path of
@@ -79,6 +81,14 @@ counting() { # BUNDLE: wait until its rootfs has a count
 }
 count() { cat "$1/rootfs/tmp/count" 2>/dev/null || echo 0; }
 status() { $hako state "$1" 2>/dev/null | jq -r .status 2>/dev/null || echo none; }
+# rs NAME LOG ARGS...: restore with stdout and stderr appended to LOG, the
+# dumped container's own (start gives it a file: CRIU wants a file of the
+# same mode in its place)
+rs() {
+	local name=$1 log=$2
+	shift 2
+	if $hako restore "$@" </dev/null >>"$log" 2>&1; then ok "$name"; else notok "$name" "$(tail -3 "$log")"; fi
+}
 cgroup_of() { awk -F: '$1 == 0 { print $3 }' "/proc/$1/cgroup"; }
 # goes_on NAME BUNDLE BEFORE: the count goes on from BEFORE (a restart
 # would count from 1 again), and keeps going.
@@ -112,7 +122,7 @@ check "the images are written (inventory, pages)" "yes" \
 	"$([ -f "$w/img1/inventory.img" ] && ls "$w/img1" | grep -q '^pages-' && echo yes || ls "$w/img1")"
 check "descriptors.json records the stdio" "3" "$(jq length "$w/img1/descriptors.json" 2>&1)"
 gone "after a full dump" c1 "$pid" "$cg"
-ck "restore -d exits 0" $hako restore -d --image-path "$w/img1" -b "$w/c1" c1 </dev/null
+rs "restore -d exits 0" "$w/c1.out" -d --image-path "$w/img1" -b "$w/c1" c1
 check "the restored container runs" "running" "$(status c1)"
 goes_on "its loop goes on from where it was dumped" "$w/c1" "$at"
 pid=$($hako state c1 | jq .pid)
@@ -129,7 +139,7 @@ ck "checkpoint --leave-running exits 0" $hako checkpoint --leave-running --image
 at=$(count "$w/c2")
 check "the container still runs" "running" "$(status c2)"
 rm -rf "$w/c2b" && cp -a "$w/c2" "$w/c2b"
-ck "the dump restores under a new ID beside it" $hako restore -d --image-path "$w/img2" -b "$w/c2b" c2b </dev/null
+rs "the dump restores under a new ID beside it" "$w/c2.out" -d --image-path "$w/img2" -b "$w/c2b" c2b
 check "both run" "running running" "$(status c2) $(status c2b)"
 goes_on "the copy counts on from the dump" "$w/c2b" "$at"
 check "in different cgroups" "yes" "$([ "$(cgroup_of "$($hako state c2 | jq .pid)")" != "$(cgroup_of "$($hako state c2b | jq .pid)")" ] && echo yes)"
@@ -142,7 +152,7 @@ ck "a dump with --parent-path on the pre-dump exits 0" $hako checkpoint --image-
 at=$(count "$w/c2")
 check "the final dump links to its parent" "yes" "$([ -e "$w/img3/final/parent" ] && echo yes || ls "$w/img3/final")"
 check "the container is gone" "none" "$(status c2)"
-ck "the final dump restores" $hako restore -d --image-path "$w/img3/final" -b "$w/c2" c2 </dev/null
+rs "the final dump restores" "$w/c2.out" -d --image-path "$w/img3/final" -b "$w/c2" c2
 goes_on "and counts on" "$w/c2" "$at"
 $hako delete -f c2 >/dev/null 2>&1
 
@@ -159,7 +169,7 @@ start c4 "$w/b4" || notok "c4 starts" "$(cat "$w/c4.out")"
 $hako exec c4 sh -c 'echo in-tmpfs > /scratch/t' || notok "write into the tmpfs"
 ck "a container with a bind mount and a tmpfs dumps" $hako checkpoint --image-path "$w/img4" c4
 check "and is gone" "none" "$(status c4)"
-ck "and restores" $hako restore -d --image-path "$w/img4" -b "$w/c4" c4 </dev/null
+rs "and restores" "$w/c4.out" -d --image-path "$w/img4" -b "$w/c4" c4
 check "the tmpfs's content came back" "in-tmpfs" "$($hako exec c4 cat /scratch/t 2>&1)"
 check "the volume is bound again" "data" "$($hako exec c4 cat /vol/f 2>&1)"
 check "the volume is the host's directory" "from-host" "$(echo from-host >"$w/vol/g"; $hako exec c4 cat /vol/g 2>&1)"
@@ -220,8 +230,9 @@ $hako run -d -b "$w/c8" c8 </dev/null >"$w/c8.out" 2>&1 || notok "c8 starts" "$(
 counting "$w/c8"
 ck "a container in the host pid namespace dumps with --leave-running" $hako checkpoint --leave-running --image-path "$w/img8" c8
 cgs_before=$(find /sys/fs/cgroup -type d | wc -l)
-out=$($hako restore -d --image-path "$w/img8" -b "$w/c8" c8b </dev/null 2>&1)
+$hako restore -d --image-path "$w/img8" -b "$w/c8" c8b </dev/null >>"$w/c8.out" 2>&1
 st=$?
+out=$(tail -3 "$w/c8.out")
 check "its restore while it runs fails (its pids are taken)" "1" "$st"
 check "the error quotes CRIU's log" "yes" "$(echo "$out" | grep -q 'restore.log' && echo yes || echo "$out")"
 check "no state is left" "none" "$(status c8b)"
@@ -247,7 +258,7 @@ check "state answers while the dump serves its pages" "0" "$(timeout 10 $hako st
 criu lazy-pages --page-server --address 127.0.0.1 --port 27270 --images-dir "$w/img9" -o lazy-pages.log >/dev/null 2>&1 &
 lazyd=$!
 rm -rf "$w/c9b" && cp -a "$w/c9" "$w/c9b"
-ck "restore --lazy-pages under a new ID" $hako restore -d --lazy-pages --image-path "$w/img9" -b "$w/c9b" c9b </dev/null
+rs "restore --lazy-pages under a new ID" "$w/c9.out" -d --lazy-pages --image-path "$w/img9" -b "$w/c9b" c9b
 goes_on "the lazily restored copy counts on" "$w/c9b" "$at"
 for ((i = 0; i < 300; i++)); do [ -s "$w/c9.rc" ] && break; sleep 0.1; done
 check "the lazy dump ends once the pages are taken, and removes the container" "0 none" "$(cat "$w/c9.rc" 2>&1) $(status c9)"
@@ -273,7 +284,7 @@ ck "a container in a network namespace joined by path dumps" $hako checkpoint --
 check "CRIU read the config file the annotation names" "yes" "$([ -s "$w/img10/custom-dump.log" ] && [ ! -e "$w/img10/dump.log" ] && echo yes || ls "$w/img10")"
 at=$(count "$w/c10")
 jq '.linux.cgroupsPath = "/hako-ckpt/c10-restored"' "$w/c10/config.json" >"$w/c10/c" && mv "$w/c10/c" "$w/c10/config.json"
-ck "and restores" $hako restore -d --image-path "$w/img10" -b "$w/c10" c10 </dev/null
+rs "and restores" "$w/c10.out" -d --image-path "$w/img10" -b "$w/c10" c10
 goes_on "counting on" "$w/c10" "$at"
 pid=$($hako state c10 | jq .pid)
 check "in the network namespace joined by path" "net:[$(stat -L -c %i "$w/netns10")]" "$(readlink "/proc/$pid/ns/net")"
@@ -281,6 +292,28 @@ check "in the cgroup the restore's bundle names" "/hako-ckpt/c10-restored" "$(cg
 $hako delete -f c10 >/dev/null 2>&1
 rmdir /sys/fs/cgroup/hako-ckpt 2>/dev/null
 umount "$w/netns10" 2>/dev/null
+
+# 11. stdout was a file outside the container (`run -d >file`): it is
+# dumped as an external file. CRIU wants a file of the same mode and size
+# in its place: restore's own stdout appended to the same file works,
+# another file fails CRIU's check, a pipe is refused before CRIU, saying
+# what to give (hako never opens a host path the image names)
+jq '.process.args = ["sh", "-c", "i=0; while :; do i=$((i+1)); echo line$i; echo $i > /tmp/count; sleep 0.2; done"]' \
+	"$w/b/config.json" >"$w/b11.json"
+rm -rf "$w/b11" && cp -a "$w/b" "$w/b11" && mv "$w/b11.json" "$w/b11/config.json"
+start c11 "$w/b11" || notok "c11 starts" "$(cat "$w/c11.out")"
+ck "a container whose stdout is a host file dumps" $hako checkpoint --image-path "$w/img11" c11
+$hako restore -d --image-path "$w/img11" -b "$w/c11" c11 </dev/null >"$w/c11.new" 2>"$w/c11.err"
+check "restore with another file there fails, quoting CRIU's check" "1 yes" "$? $(grep -q 'has bad size' "$w/c11.err" && echo yes || cat "$w/c11.err")"
+check "and leaves nothing" "none" "$(status c11)"
+out=$($hako restore -d --image-path "$w/img11" -b "$w/c11" c11 </dev/null 2>&1)
+check "restore with a pipe there is refused before CRIU, saying what to give" "1 yes" "$? $(echo "$out" | grep -q "CRIU needs that file, unchanged since the dump, as restore's own fd 1 (1>>$w/c11.out)" && echo yes || echo "$out")"
+check "and leaves nothing" "none" "$(status c11)"
+lines=$(wc -l <"$w/c11.out")
+rs "restore with the dumped file itself (appended to) there" "$w/c11.out" -d --image-path "$w/img11" -b "$w/c11" c11
+sleep 1
+check "which gets the process's output from then on" "yes" "$([ "$(wc -l <"$w/c11.out")" -gt "$lines" ] && echo yes || tail -3 "$w/c11.out")"
+$hako delete -f c11 >/dev/null 2>&1
 
 # 8. podman container checkpoint / restore on hako (podman drives the
 # runtime through conmon: checkpoint --image-path --work-path, restore
@@ -315,5 +348,5 @@ else
 	ok "podman container checkpoint/restore # skip no podman on the host"
 fi
 
-for id in c1 c2 c2b c4 c5 c6 c7 c8 c8b c9 c9b c10; do $hako delete -f "$id" >/dev/null 2>&1; done
+for id in c1 c2 c2b c4 c5 c6 c7 c8 c8b c9 c9b c10 c11; do $hako delete -f "$id" >/dev/null 2>&1; done
 exit $rc
