@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	criu "github.com/checkpoint-restore/go-criu/v7"
+	"github.com/moby/sys/userns"
 	"github.com/checkpoint-restore/go-criu/v7/rpc"
 	"golang.org/x/sys/unix"
 	"google.golang.org/protobuf/proto"
@@ -22,7 +23,13 @@ const minCriu = 30000
 
 // criuAt checks that the criu binary exists and is recent enough; it
 // returns its full path and version (major*10000 + minor*100 + sublevel).
+// CRIU dumps and restores as root of the initial user namespace (hako
+// does not use its --unprivileged mode): anyone else is told so here,
+// before anything is dumped or made.
 func criuAt(path string) (string, int, error) {
+	if os.Geteuid() != 0 || userns.RunningInUserNS() {
+		return "", 0, errors.New("checkpoint and restore need root in the initial user namespace (CRIU runs as root; rootless checkpoint is not supported)")
+	}
 	if path == "" {
 		path = "criu"
 	}

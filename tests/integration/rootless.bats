@@ -100,6 +100,32 @@ rl_bg() {
 	assert_nothing_left
 }
 
+@test "rootless: checkpoint and restore say they need root, before anything is dumped or made" {
+	skip_if_runtime runc "warns, then lets CRIU fail"
+	requires criu
+	set_args sleep 1000
+	rl_bg "$TEST_DIR/out" run -d --bundle "$BUNDLE" "$CID"
+	assert_success
+	rl checkpoint --image-path "$TEST_DIR/img" "$CID"
+	assert_failure
+	assert_contains "need root in the initial user namespace"
+	[ ! -e "$TEST_DIR/img" ] || fail "an image directory was made"
+	rl state "$CID"
+	assert_success
+	[ "$(jq -r .status <<<"$output")" = running ]
+	mkdir "$TEST_DIR/img2"
+	echo x >"$TEST_DIR/img2/inventory.img"
+	echo '["/dev/null","/dev/null","/dev/null"]' >"$TEST_DIR/img2/descriptors.json"
+	chown -R "$RL_USER:" "$TEST_DIR/img2"
+	rl restore -d --image-path "$TEST_DIR/img2" --bundle "$BUNDLE" other
+	assert_failure
+	assert_contains "need root in the initial user namespace"
+	rl delete -f "$CID"
+	assert_success
+	assert_nothing_left
+	assert_nothing_left other
+}
+
 @test "ps lists a rootless container's processes without a cgroup of its own" {
 	skip_if_runtime runc "its ps needs the container's cgroup (unable to get all container pids)"
 	set_args sleep 1000
