@@ -9,8 +9,8 @@ import (
 	"strings"
 
 	criu "github.com/checkpoint-restore/go-criu/v7"
-	"github.com/moby/sys/userns"
 	"github.com/checkpoint-restore/go-criu/v7/rpc"
+	"github.com/moby/sys/userns"
 	"golang.org/x/sys/unix"
 	"google.golang.org/protobuf/proto"
 
