@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/moby/sys/mountinfo"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
@@ -20,6 +21,9 @@ import (
 )
 
 const (
+	// criuRootName, in a container's state directory, is where restore
+	// binds the rootfs for CRIU (restore_linux.go).
+	criuRootName = "criu-root"
 	// cacheDir under the state root holds caches (compiled seccomp
 	// filters); its name is not a valid container ID's start.
 	cacheDir  = ".cache"
@@ -377,4 +381,24 @@ func List(root string) ([]*Container, error) {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out, nil
+}
+
+// removeStateDir removes a container's state directory. A restore killed
+// half-way may have left its bind of the rootfs in it (criuRootName):
+// that is detached first and never recursed into, or RemoveAll would
+// delete the rootfs's own files through it.
+func removeStateDir(dir string) error {
+	p := filepath.Join(dir, criuRootName)
+	for i := 0; i < 16; i++ {
+		if err := unix.Unmount(p, unix.MNT_DETACH|unix.UMOUNT_NOFOLLOW); err != nil {
+			if errors.Is(err, unix.EINVAL) || errors.Is(err, unix.ENOENT) {
+				break
+			}
+			return fmt.Errorf("unmount %s: %w", p, err)
+		}
+	}
+	if m, err := mountinfo.Mounted(p); err == nil && m {
+		return fmt.Errorf("remove state dir: %s is still a mount point", p)
+	}
+	return os.RemoveAll(dir)
 }

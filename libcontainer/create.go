@@ -259,7 +259,7 @@ func Create(o *CreateOpts) (c *Container, err error) {
 	defer func() {
 		if err != nil {
 			sp.abort()
-			os.RemoveAll(dir)
+			removeStateDir(dir)
 			nc.Unlock()
 			c = nil
 		}

@@ -191,7 +191,7 @@ func (c *Container) Delete(force bool, log *logs.Logger) error {
 	}
 	st := c.SpecState()
 	st.Status = "stopped"
-	if err := os.RemoveAll(c.dir); err != nil {
+	if err := removeStateDir(c.dir); err != nil {
 		return fmt.Errorf("remove state dir: %w", err)
 	}
 	trace.Mark("state dir removed")

@@ -111,7 +111,7 @@ func Restore(o *RestoreOpts) (c *Container, err error) {
 	defer func() {
 		if err != nil {
 			r.undo()
-			os.RemoveAll(nc.dir)
+			removeStateDir(nc.dir)
 			nc.Unlock()
 			c = nil
 		}
@@ -122,7 +122,7 @@ func Restore(o *RestoreOpts) (c *Container, err error) {
 	// CRIU wants its root to be a mount point whose parent is not
 	// over-mounted: a bind of the rootfs in the state directory, gone
 	// once the restored tasks have their own mount namespace.
-	criuRoot := filepath.Join(c.dir, "criu-root")
+	criuRoot := filepath.Join(c.dir, criuRootName)
 	if err := os.Mkdir(criuRoot, 0o700); err != nil {
 		return nil, fmt.Errorf("criu root: %w", err)
 	}

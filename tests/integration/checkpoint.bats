@@ -209,3 +209,20 @@ assert_no_criu_root() {
 	assert_contains "version 2.9.0"
 	assert_nothing_left other
 }
+
+@test "delete after a restore killed half-way detaches its bind of the rootfs and never empties the rootfs" {
+	skip_if_runtime runc "keeps its criu-root elsewhere in its state layout"
+	# what a restore killed after binding the rootfs leaves: a state
+	# directory without state.json, the rootfs bound at criu-root
+	mkdir -p "$ROOT/$CID/criu-root"
+	mount --bind "$BUNDLE/rootfs" "$ROOT/$CID/criu-root"
+	EXTRA_CLEANUP+=("umount -l $ROOT/$CID/criu-root")
+	local before
+	before=$(find "$BUNDLE/rootfs" | wc -l)
+	runtime delete -f "$CID"
+	assert_success
+	[ ! -e "$ROOT/$CID" ] || fail "state dir left: $(ls -la "$ROOT/$CID")"
+	[ "$(find "$BUNDLE/rootfs" | wc -l)" = "$before" ] || fail "the rootfs lost files"
+	[ -x "$BUNDLE/rootfs/bin/sh" ] || fail "the rootfs lost /bin/sh"
+	assert_no_criu_root
+}
