@@ -104,6 +104,17 @@ func (o *CheckpointOpts) checkDump() (image, work string, err error) {
 	if o.LazyPages && o.PageServer == "" && o.StatusFD < 0 {
 		return "", "", errors.New("--lazy-pages needs --page-server or --status-fd (someone must serve the pages)")
 	}
+	if o.StatusFD >= 0 {
+		// CRIU would only find out once the dump is done and waits for
+		// its pages to be taken; nobody would hear that it is ready.
+		fl, err := unix.FcntlInt(uintptr(o.StatusFD), unix.F_GETFL, 0)
+		if err != nil {
+			return "", "", fmt.Errorf("--status-fd %d: %w", o.StatusFD, err)
+		}
+		if fl&unix.O_ACCMODE == unix.O_RDONLY {
+			return "", "", fmt.Errorf("--status-fd %d: not open for writing", o.StatusFD)
+		}
+	}
 	return image, work, nil
 }
 
@@ -429,6 +440,7 @@ const (
 
 func initStdio(pid int) *stdioInfo {
 	s := &stdioInfo{}
+	own := mountIDs(pid)
 	for fd := 0; fd < 3; fd++ {
 		l, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/%d", pid, fd))
 		if err != nil {
@@ -448,13 +460,30 @@ func initStdio(pid int) *stdioInfo {
 		}
 		for _, line := range strings.Split(string(info), "\n") {
 			if v, ok := strings.CutPrefix(line, "mnt_id:"); ok {
-				if id, err := strconv.ParseUint(strings.TrimSpace(v), 10, 64); err == nil {
+				// a file on one of the container's own mounts (its
+				// rootfs, a volume) is CRIU's to dump and restore
+				if id, err := strconv.ParseUint(strings.TrimSpace(v), 10, 64); err == nil && !own[int(id)] {
 					s.External[fd] = externalFile{Key: fmt.Sprintf("file[%x:%x]", id, st.Ino), Mode: st.Mode, Rdev: st.Rdev}
 				}
 			}
 		}
 	}
 	return s
+}
+
+// mountIDs are the ids of the mounts in pid's mount namespace.
+func mountIDs(pid int) map[int]bool {
+	out := map[int]bool{}
+	f, err := os.Open(fmt.Sprintf("/proc/%d/mountinfo", pid))
+	if err != nil {
+		return out
+	}
+	defer f.Close()
+	ms, _ := mountinfo.GetMountsFromReader(f, nil)
+	for _, m := range ms {
+		out[m.ID] = true
+	}
+	return out
 }
 
 // external is the --external list of the files outside the container.

@@ -13,6 +13,12 @@ import (
 
 func TestCheckpointOptsCheck(t *testing.T) {
 	img := t.TempDir()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
 	if err := os.Mkdir(filepath.Join(img, "pre"), 0o700); err != nil {
 		t.Fatal(err)
 	}
@@ -32,7 +38,9 @@ func TestCheckpointOptsCheck(t *testing.T) {
 		{"page server ok", CheckpointOpts{ImagePath: img, PageServer: "10.0.0.1:27"}, ""},
 		{"empty pid ns", CheckpointOpts{ImagePath: img, EmptyNS: []string{"pid"}}, "--empty-ns"},
 		{"lazy pages alone", CheckpointOpts{ImagePath: img, LazyPages: true, StatusFD: -1}, "--lazy-pages needs"},
-		{"lazy pages with status fd", CheckpointOpts{ImagePath: img, LazyPages: true, StatusFD: 3}, ""},
+		{"lazy pages with status fd", CheckpointOpts{ImagePath: img, LazyPages: true, StatusFD: int(w.Fd())}, ""},
+		{"status fd not open", CheckpointOpts{ImagePath: img, LazyPages: true, StatusFD: 999}, "--status-fd 999: bad file descriptor"},
+		{"status fd read-only", CheckpointOpts{ImagePath: img, LazyPages: true, StatusFD: int(r.Fd())}, "not open for writing"},
 	} {
 		o := tc.o
 		if o.StatusFD == 0 {

@@ -69,6 +69,19 @@ still_running() {
 	still_running
 }
 
+@test "checkpoint --status-fd that is not open for writing is refused before CRIU runs" {
+	skip_if_runtime runc "checks the fd only after CRIU's feature check, which fails on this host's kernel (in the guest runc says 'invalid --status-fd argument 99')"
+	requires criu
+	run_detached
+	assert_success
+	# not refused, a lazy dump would wait for a restorer nobody told
+	runtime checkpoint --image-path "$TEST_DIR/img" --lazy-pages --status-fd 99 "$CID"
+	assert_failure
+	assert_contains "status-fd"
+	assert_contains "bad file descriptor"
+	still_running
+}
+
 @test "checkpoint without CRIU fails clearly and the container keeps running" {
 	skip_if_runtime runc "has no --criu flag since 1.5 (it finds criu in PATH)"
 	run_detached

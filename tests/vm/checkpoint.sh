@@ -24,6 +24,7 @@
 #     cgroupsPath is where the processes land; org.criu.config is read;
 #  11 stdout a host file at the dump: the same file, appended to, stands
 #     in for it; another file or a pipe cannot (refused, saying why);
+#  12 a file the process opened in its own rootfs as stdout is CRIU's;
 #   8 podman container checkpoint/restore (and --export/--import) with
 #     --runtime hako.
 # Builds ./hako and recvtty on the host first. Environment: VM_RUN (path of
@@ -315,6 +316,20 @@ sleep 1
 check "which gets the process's output from then on" "yes" "$([ "$(wc -l <"$w/c11.out")" -gt "$lines" ] && echo yes || tail -3 "$w/c11.out")"
 $hako delete -f c11 >/dev/null 2>&1
 
+# 12. the process sent its stdout to a file of its own (exec >/tmp/log):
+# that file is the container's, CRIU dumps and reopens it
+jq '.process.args = ["sh", "-c", "exec >/tmp/log; i=0; while :; do i=$((i+1)); echo line$i; echo $i > /tmp/count; sleep 0.2; done"]' \
+	"$w/b/config.json" >"$w/b12.json"
+rm -rf "$w/b12" && cp -a "$w/b" "$w/b12" && mv "$w/b12.json" "$w/b12/config.json"
+start c12 "$w/b12" || notok "c12 starts" "$(cat "$w/c12.out")"
+ck "a container writing to a file of its own dumps" $hako checkpoint --image-path "$w/img12" c12
+check "that file is not external (only stderr, the host's file, is)" "1" "$(jq '[.external[] | select(.key != null)] | length' "$w/img12/hako-stdio.json" 2>&1)"
+n=$(wc -l <"$w/c12/rootfs/tmp/log")
+rs "and restores" "$w/c12.out" -d --image-path "$w/img12" -b "$w/c12" c12
+sleep 1
+check "writing on into its own file" "yes" "$([ "$(wc -l <"$w/c12/rootfs/tmp/log")" -gt "$n" ] && echo yes || tail -2 "$w/c12/rootfs/tmp/log")"
+$hako delete -f c12 >/dev/null 2>&1
+
 # 8. podman container checkpoint / restore on hako (podman drives the
 # runtime through conmon: checkpoint --image-path --work-path, restore
 # --detach --pid-file --console-socket ...), and --export / --import into
@@ -348,5 +363,5 @@ else
 	ok "podman container checkpoint/restore # skip no podman on the host"
 fi
 
-for id in c1 c2 c2b c4 c5 c6 c7 c8 c8b c9 c9b c10 c11; do $hako delete -f "$id" >/dev/null 2>&1; done
+for id in c1 c2 c2b c4 c5 c6 c7 c8 c8b c9 c9b c10 c11 c12; do $hako delete -f "$id" >/dev/null 2>&1; done
 exit $rc
