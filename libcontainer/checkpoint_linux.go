@@ -104,9 +104,10 @@ func (o *CheckpointOpts) checkDump() (image, work string, err error) {
 	if o.LazyPages && o.PageServer == "" && o.StatusFD < 0 {
 		return "", "", errors.New("--lazy-pages needs --page-server or --status-fd (someone must serve the pages)")
 	}
-	if o.StatusFD >= 0 {
+	if o.LazyPages && o.StatusFD >= 0 {
 		// CRIU would only find out once the dump is done and waits for
 		// its pages to be taken; nobody would hear that it is ready.
+		// (Without --lazy-pages the flag means nothing, as in runc.)
 		fl, err := unix.FcntlInt(uintptr(o.StatusFD), unix.F_GETFL, 0)
 		if err != nil {
 			return "", "", fmt.Errorf("--status-fd %d: %w", o.StatusFD, err)
@@ -230,7 +231,7 @@ func (c *Container) Checkpoint(o *CheckpointOpts, log *logs.Logger) error {
 			released = true
 			return nil
 		}
-	} else if o.StatusFD >= 0 {
+	} else if o.LazyPages && o.StatusFD >= 0 {
 		opts.StatusFd = proto.Int32(int32(o.StatusFD))
 	}
 	if m, ok := manageCgroupsModes[o.ManageCgroupsMode]; ok {
@@ -278,9 +279,17 @@ func (c *Container) Checkpoint(o *CheckpointOpts, log *logs.Logger) error {
 		c = d
 	}
 	// The tasks are gone with the dump: the container is stopped and
-	// removed (its poststop hooks run), as runc does.
+	// removed (its poststop hooks run), as runc does. Once it is gone, a
+	// failing poststop hook is a warning, as in runc: the checkpoint
+	// itself succeeded.
 	c.refresh()
-	return c.Delete(true, log)
+	if err := c.Delete(true, log); err != nil {
+		if _, serr := os.Stat(c.dir); !errors.Is(serr, os.ErrNotExist) {
+			return err
+		}
+		log.Warnf("%v", err)
+	}
+	return nil
 }
 
 // criuRun runs one request on a worker of its own (see swrk): stdio and
@@ -332,7 +341,13 @@ func externalMounts(s *specs.Spec, pid int) []*rpc.ExtMountMap {
 		}
 	}
 	for _, p := range maskedFiles(s, pid) {
-		add(p)
+		// runc's key: every masked file is the one external mount
+		// "/dev/null", which runc's restore (and ours) binds from
+		// the host's /dev/null
+		if !seen[p] {
+			seen[p] = true
+			out = append(out, &rpc.ExtMountMap{Key: proto.String(p), Val: proto.String("/dev/null")})
+		}
 	}
 	for _, d := range devicePaths(s) {
 		add(d)

@@ -40,6 +40,7 @@ func TestCheckpointOptsCheck(t *testing.T) {
 		{"lazy pages alone", CheckpointOpts{ImagePath: img, LazyPages: true, StatusFD: -1}, "--lazy-pages needs"},
 		{"lazy pages with status fd", CheckpointOpts{ImagePath: img, LazyPages: true, StatusFD: int(w.Fd())}, ""},
 		{"status fd not open", CheckpointOpts{ImagePath: img, LazyPages: true, StatusFD: 999}, "--status-fd 999: bad file descriptor"},
+		{"status fd without lazy pages means nothing (runc)", CheckpointOpts{ImagePath: img, StatusFD: 999}, ""},
 		{"status fd read-only", CheckpointOpts{ImagePath: img, LazyPages: true, StatusFD: int(r.Fd())}, "not open for writing"},
 	} {
 		o := tc.o
@@ -76,7 +77,7 @@ func TestExternalMounts(t *testing.T) {
 	for _, m := range externalMounts(s, os.Getpid()) {
 		got = append(got, m.GetKey()+"="+m.GetVal())
 	}
-	want := "/data=/data /etc/hosts=/etc/hosts /proc/version=/proc/version"
+	want := "/data=/data /etc/hosts=/etc/hosts /proc/version=/dev/null"
 	for _, d := range rfs.DefaultDevices {
 		want += " " + d.Path + "=" + d.Path
 	}

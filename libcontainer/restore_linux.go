@@ -63,6 +63,9 @@ func (o *RestoreOpts) checkRestore() (image, work string, err error) {
 // On failure nothing is left: no state, cgroup, mount or process, and
 // the error quotes CRIU's log.
 func Restore(o *RestoreOpts) (c *Container, err error) {
+	if err := validate.ID(o.ID); err != nil {
+		return nil, err
+	}
 	image, work, err := o.checkRestore()
 	if err != nil {
 		return nil, err
@@ -197,6 +200,11 @@ func Restore(o *RestoreOpts) (c *Container, err error) {
 		err = cerr
 	}
 	r.w = nil
+	if r.notifyErr != nil {
+		// hako's own part failed (a hook, the console socket): CRIU
+		// only aborted because of it
+		return nil, r.notifyErr
+	}
 	if err != nil {
 		return nil, fmt.Errorf("criu failed: type RESTORE: %w%s", oneLine{err}, criuLog(filepath.Join(work, "restore.log")))
 	}
@@ -226,6 +234,8 @@ type restorer struct {
 	rdt  *intelrdt.Group // linux.intelRdt's planned group, nil without one
 	w    *swrk
 	cg   cgroups.Manager
+	// notifyErr is hako's own failure while answering CRIU.
+	notifyErr error
 }
 
 // cgroup makes the container's cgroup with its limits and puts the
@@ -289,8 +299,17 @@ func (r *restorer) cgroup(pid int, opts *rpc.CriuOpts) error {
 	return nil
 }
 
-// notify answers CRIU's notifications during the restore.
+// notify answers CRIU's notifications during the restore; its own
+// failure is kept in notifyErr.
 func (r *restorer) notify(n *rpc.CriuNotify, fds []int) error {
+	err := r.answer(n, fds)
+	if err != nil {
+		r.notifyErr = err
+	}
+	return err
+}
+
+func (r *restorer) answer(n *rpc.CriuNotify, fds []int) error {
 	defer fdpass.Close(fds)
 	switch n.GetScript() {
 	case "setup-namespaces":
@@ -432,9 +451,9 @@ func closeFiles(fs []*os.File) {
 }
 
 // restoreMounts maps the external mounts of a dump (externalMounts,
-// keyed by destination) to what is bound there now: bind sources from
-// the bundle being restored, /dev/null for masked files, the host's
-// device nodes.
+// keyed by destination; masked files all as "/dev/null", as runc keys
+// them) to what is bound there now: bind sources from the bundle being
+// restored, the host's device nodes (/dev/null among them).
 func restoreMounts(s *specs.Spec) []*rpc.ExtMountMap {
 	var out []*rpc.ExtMountMap
 	add := func(key, val string) {
@@ -444,9 +463,6 @@ func restoreMounts(s *specs.Spec) []*rpc.ExtMountMap {
 		if m := &s.Mounts[i]; rfs.IsBind(m) {
 			add(m.Destination, m.Source)
 		}
-	}
-	for _, p := range s.Linux.MaskedPaths {
-		add(p, "/dev/null")
 	}
 	for _, d := range devicePaths(s) {
 		add(d, d)

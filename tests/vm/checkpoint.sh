@@ -25,6 +25,8 @@
 #  11 stdout a host file at the dump: the same file, appended to, stands
 #     in for it; another file or a pipe cannot (refused, saying why);
 #  12 a file the process opened in its own rootfs as stdout is CRIU's;
+#  13 a failing poststop hook after a dump is a warning;
+#  14 runc 1.5.3 restores hako's image (cgroup namespace);
 #   8 podman container checkpoint/restore (and --export/--import) with
 #     --runtime hako.
 # Builds ./hako and recvtty on the host first. Environment: VM_RUN (path of
@@ -188,6 +190,9 @@ $hako run -d --console-socket "$w/tty1.sock" -b "$w/c5" c5 </dev/null >"$w/c5.ou
 counting "$w/c5"
 ck "a terminal container dumps" $hako checkpoint --image-path "$w/img5" c5
 at=$(count "$w/c5")
+out=$($hako restore -d --console-socket "$w/nosuch.sock" --image-path "$w/img5" -b "$w/c5" c5 </dev/null 2>&1)
+check "a console socket nobody listens on is hako's error, not CRIU's" "1 yes" "$? $(echo "$out" | grep 'connect to console socket' | grep -vq 'criu failed' && echo yes || echo "$out")"
+check "and leaves nothing" "none" "$(status c5)"
 "$recvtty" -no-stdin "$w/tty2.sock" </dev/null >"$w/tty2.out" 2>&1 &
 r2=$!
 for ((i = 0; i < 50; i++)); do [ -S "$w/tty2.sock" ] && break; sleep 0.1; done
@@ -330,6 +335,35 @@ sleep 1
 check "writing on into its own file" "yes" "$([ "$(wc -l <"$w/c12/rootfs/tmp/log")" -gt "$n" ] && echo yes || tail -2 "$w/c12/rootfs/tmp/log")"
 $hako delete -f c12 >/dev/null 2>&1
 
+# 13. a poststop hook that fails once the dump has removed the container
+# is a warning: the checkpoint succeeded (runc too)
+jq '.hooks.poststop = [{path: "/bin/false"}]' "$w/b/config.json" >"$w/b13.json"
+rm -rf "$w/b13" && cp -a "$w/b" "$w/b13" && mv "$w/b13.json" "$w/b13/config.json"
+start c13 "$w/b13" || notok "c13 starts" "$(cat "$w/c13.out")"
+out=$($hako checkpoint --image-path "$w/img13" c13 2>&1)
+check "a failing poststop hook after a full dump: exit 0, a warning" "0 yes" "$? $(echo "$out" | grep -q 'level=warning.*poststop' && echo yes || echo "$out")"
+check "the container is gone" "none" "$(status c13)"
+
+# 14. runc 1.5.3 restores an image hako dumped (an engine may change
+# runtimes between checkpoint and restore), with a cgroup namespace
+runc=$repo/.cache/ref/runc
+if [ -x "$runc" ]; then
+	jq '.linux.namespaces += [{type: "cgroup"}]' "$w/b/config.json" >"$w/b14.json"
+	rm -rf "$w/b14" && cp -a "$w/b" "$w/b14" && mv "$w/b14.json" "$w/b14/config.json"
+	start c14 "$w/b14" || notok "c14 starts" "$(cat "$w/c14.out")"
+	ck "c14 dumps" $hako checkpoint --image-path "$w/img14" c14
+	at=$(count "$w/c14")
+	if $runc --root "$w/runc" restore -d --image-path "$w/img14" -b "$w/c14" c14 </dev/null >>"$w/c14.out" 2>&1; then
+		ok "runc restores it"
+	else
+		notok "runc restores it" "$(grep -a 'Error\|error' "$w/c14.out" | tail -3)"
+	fi
+	goes_on "and it counts on" "$w/c14" "$at"
+	$runc --root "$w/runc" delete -f c14 >/dev/null 2>&1
+else
+	ok "runc restores hako's image # skip no runc 1.5.3 in .cache/ref"
+fi
+
 # 8. podman container checkpoint / restore on hako (podman drives the
 # runtime through conmon: checkpoint --image-path --work-path, restore
 # --detach --pid-file --console-socket ...), and --export / --import into
@@ -363,5 +397,5 @@ else
 	ok "podman container checkpoint/restore # skip no podman on the host"
 fi
 
-for id in c1 c2 c2b c4 c5 c6 c7 c8 c8b c9 c9b c10 c11 c12; do $hako delete -f "$id" >/dev/null 2>&1; done
+for id in c1 c2 c2b c4 c5 c6 c7 c8 c8b c9 c9b c10 c11 c12 c13 c14; do $hako delete -f "$id" >/dev/null 2>&1; done
 exit $rc
