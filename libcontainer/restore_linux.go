@@ -139,6 +139,13 @@ func Restore(o *RestoreOpts) (c *Container, err error) {
 	if err := rfs.RestoreMountpoints(p.rootfs, p.mounts); err != nil {
 		return nil, err
 	}
+	if spec.Root.Readonly {
+		// CRIU takes the restored root mount as this bind is: without
+		// this, root.readonly would be lost across a checkpoint.
+		if err := unix.Mount("", criuRoot, "", unix.MS_REMOUNT|unix.MS_BIND|unix.MS_RDONLY, ""); err != nil {
+			return nil, fmt.Errorf("root.readonly: criu root: %w", err)
+		}
+	}
 
 	opts := &rpc.CriuOpts{
 		ImagesDirFd:     proto.Int32(int32(imageDir.Fd())),

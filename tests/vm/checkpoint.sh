@@ -25,6 +25,7 @@
 #  11 stdout a host file at the dump: the same file, appended to, stands
 #     in for it; another file or a pipe cannot (refused, saying why);
 #  12 a file the process opened in its own rootfs as stdout is CRIU's;
+#  15 root.readonly survives a checkpoint;
 #  13 a failing poststop hook after a dump is a warning;
 #  14 runc 1.5.3 restores hako's image (cgroup namespace);
 #   8 podman container checkpoint/restore (and --export/--import) with
@@ -335,6 +336,19 @@ sleep 1
 check "writing on into its own file" "yes" "$([ "$(wc -l <"$w/c12/rootfs/tmp/log")" -gt "$n" ] && echo yes || tail -2 "$w/c12/rootfs/tmp/log")"
 $hako delete -f c12 >/dev/null 2>&1
 
+# 15. root.readonly survives a checkpoint
+jq '.root.readonly = true | .mounts += [{destination: "/tmp", type: "tmpfs", source: "tmpfs", options: ["size=1m"]}]
+	| .process.args = ["sh", "-c", "while :; do sleep 0.2; done"]' "$w/b/config.json" >"$w/b15.json"
+rm -rf "$w/b15" && cp -a "$w/b" "$w/b15" && mv "$w/b15.json" "$w/b15/config.json"
+rm -rf "$w/c15" && cp -a "$w/b15" "$w/c15"
+$hako run -d -b "$w/c15" c15 </dev/null >"$w/c15.out" 2>&1 || notok "c15 starts" "$(cat "$w/c15.out")"
+check "a read-only root refuses writes" "refused" "$($hako exec c15 touch /x 2>/dev/null && echo written || echo refused)"
+ck "c15 dumps" $hako checkpoint --image-path "$w/img15" c15
+rs "and restores" "$w/c15.out" -d --image-path "$w/img15" -b "$w/c15" c15
+check "its root still refuses writes" "refused" "$($hako exec c15 touch /x 2>/dev/null && echo written || echo refused)"
+check "and nothing was written into the rootfs" "no" "$([ -e "$w/c15/rootfs/x" ] && echo yes || echo no)"
+$hako delete -f c15 >/dev/null 2>&1
+
 # 13. a poststop hook that fails once the dump has removed the container
 # is a warning: the checkpoint succeeded (runc too)
 jq '.hooks.poststop = [{path: "/bin/false"}]' "$w/b/config.json" >"$w/b13.json"
@@ -397,5 +411,5 @@ else
 	ok "podman container checkpoint/restore # skip no podman on the host"
 fi
 
-for id in c1 c2 c2b c4 c5 c6 c7 c8 c8b c9 c9b c10 c11 c12 c13 c14; do $hako delete -f "$id" >/dev/null 2>&1; done
+for id in c1 c2 c2b c4 c5 c6 c7 c8 c8b c9 c9b c10 c11 c12 c13 c14 c15; do $hako delete -f "$id" >/dev/null 2>&1; done
 exit $rc
