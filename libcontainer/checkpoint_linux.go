@@ -295,7 +295,7 @@ func (c *Container) Checkpoint(o *CheckpointOpts, log *logs.Logger) error {
 // criuRun runs one request on a worker of its own (see swrk): stdio and
 // extra files for it, notify for its notifications.
 func criuRun(path string, req *rpc.CriuReq, files []*os.File, notify func(*rpc.CriuNotify, []int) error) error {
-	w, err := startSwrk(path, nil, files)
+	w, err := startSwrk(path, nil, files, false)
 	if err != nil {
 		return err
 	}

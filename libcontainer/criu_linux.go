@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"runtime"
 	"strings"
 
 	criu "github.com/checkpoint-restore/go-criu/v7"
@@ -64,8 +65,11 @@ type swrk struct {
 }
 
 // startSwrk starts criu swrk with stdio as its fds 0-2 (nil entries:
-// /dev/null) and extra from fd 4 on; fd 3 is its end of the socket.
-func startSwrk(path string, stdio, extra []*os.File) (*swrk, error) {
+// /dev/null) and extra from fd 4 on; fd 3 is its end of the socket. With
+// nnp the worker starts with no_new_privs, which the tasks it forks for
+// a restore inherit: CRIU 3.17 does not restore the flag itself, and a
+// container with process.noNewPrivileges would come back without it.
+func startSwrk(path string, stdio, extra []*os.File, nnp bool) (*swrk, error) {
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return nil, fmt.Errorf("criu socket: %w", err)
@@ -85,11 +89,32 @@ func startSwrk(path string, stdio, extra []*os.File) (*swrk, error) {
 		}
 	}
 	cmd.ExtraFiles = append([]*os.File{theirs}, extra...)
-	if err := cmd.Start(); err != nil {
+	start := cmd.Start
+	if nnp {
+		start = func() error { return startNoNewPrivs(cmd) }
+	}
+	if err := start(); err != nil {
 		ours.Close()
 		return nil, fmt.Errorf("start criu swrk: %w", err)
 	}
 	return &swrk{cmd: cmd, conn: ours}, nil
+}
+
+// startNoNewPrivs starts cmd from a thread of its own marked
+// no_new_privs (prctl(2): the flag is per thread and inherited by what it
+// forks). The thread is never unlocked: it ends with its goroutine, so
+// the mark reaches nothing else hako runs.
+func startNoNewPrivs(cmd *exec.Cmd) error {
+	errc := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+			errc <- fmt.Errorf("no_new_privs: %w", err)
+			return
+		}
+		errc <- cmd.Start()
+	}()
+	return <-errc
 }
 
 // Pid is the worker's pid (a restore puts it in the container's cgroup

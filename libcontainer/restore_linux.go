@@ -192,7 +192,7 @@ func Restore(o *RestoreOpts) (c *Container, err error) {
 		return nil, err
 	}
 	defer closeFiles(opened)
-	w, err := startSwrk(criuPath, files, nsFiles)
+	w, err := startSwrk(criuPath, files, nsFiles, spec.Process.NoNewPrivileges)
 	if err != nil {
 		return nil, err
 	}
