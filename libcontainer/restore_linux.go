@@ -16,7 +16,6 @@ import (
 
 	"github.com/hako-runtime/hako/cgroups"
 	"github.com/hako-runtime/hako/internal/fdpass"
-	"github.com/hako-runtime/hako/libcontainer/hooks"
 	"github.com/hako-runtime/hako/libcontainer/intelrdt"
 	rfs "github.com/hako-runtime/hako/libcontainer/rootfs"
 	"github.com/hako-runtime/hako/libcontainer/validate"
@@ -322,19 +321,7 @@ func (r *restorer) answer(n *rpc.CriuNotify, fds []int) error {
 	case "setup-namespaces":
 		// The namespaces exist and nothing of the container runs yet:
 		// where create runs prestart and createRuntime hooks (runc too).
-		h := r.spec.Hooks
-		if h == nil || len(h.Prestart)+len(h.CreateRuntime) == 0 {
-			return nil
-		}
-		st := &specs.State{
-			Version: specs.Version, ID: r.c.ID, Status: specs.StateCreating, Pid: int(n.GetPid()),
-			Bundle: r.c.st.Bundle, Annotations: r.spec.Annotations,
-		}
-		o := hooks.Opts{Dir: r.c.st.Bundle}
-		if err := hooks.Run("prestart", h.Prestart, st, o); err != nil {
-			return err
-		}
-		return hooks.Run("createRuntime", h.CreateRuntime, st, o)
+		return runCreateHooks(r.c, r.spec, int(n.GetPid()))
 	case "post-restore":
 		pid := int(n.GetPid())
 		start, _, err := procStart(pid)
@@ -437,18 +424,10 @@ func restoreNamespaces(s *specs.Spec) ([]*os.File, *rpc.CriuOpts, error) {
 			closeFiles(files)
 			return nil, nil, fmt.Errorf("%s: CRIU cannot restore into a cgroup namespace joined by path", field)
 		default:
-			opts.JoinNs = append(opts.JoinNs, &rpc.JoinNamespace{Ns: proto.String(nsProcName[ns.Type]), NsFile: proto.String(ns.Path)})
+			opts.JoinNs = append(opts.JoinNs, &rpc.JoinNamespace{Ns: proto.String(procNSName[ns.Type]), NsFile: proto.String(ns.Path)})
 		}
 	}
 	return files, opts, nil
-}
-
-// nsProcName is the name of a namespace type in /proc/<pid>/ns, which
-// is what CRIU's join-ns wants.
-var nsProcName = map[specs.LinuxNamespaceType]string{
-	specs.IPCNamespace: "ipc", specs.UTSNamespace: "uts", specs.MountNamespace: "mnt",
-	specs.UserNamespace: "user", specs.TimeNamespace: "time",
-	specs.NetworkNamespace: "net", specs.PIDNamespace: "pid", specs.CgroupNamespace: "cgroup",
 }
 
 func closeFiles(fs []*os.File) {

@@ -246,18 +246,27 @@ func (d *createInit) hooksStep() error {
 
 // hostHooks runs prestart and createRuntime hooks in the host namespaces,
 // after the container's namespaces exist and before pivot_root.
-func (d *createInit) hostHooks() error {
+func (d *createInit) hostHooks() error { return runCreateHooks(d.c, d.spec, d.initPid) }
+
+// runCreateHooks runs spec's prestart and createRuntime hooks for c, in
+// status "creating" with pid as the container's process: create's, and
+// restore's once CRIU has made the namespaces (as runc does).
+func runCreateHooks(c *Container, spec *specs.Spec, pid int) error {
+	h := spec.Hooks
+	if h == nil || len(h.Prestart)+len(h.CreateRuntime) == 0 {
+		return nil
+	}
 	st := &specs.State{
-		Version: specs.Version, ID: d.c.ID, Status: specs.StateCreating, Pid: d.initPid,
-		Bundle: d.c.st.Bundle, Annotations: d.spec.Annotations,
+		Version: specs.Version, ID: c.ID, Status: specs.StateCreating, Pid: pid,
+		Bundle: c.st.Bundle, Annotations: spec.Annotations,
 	}
 	// runc runs them from the bundle (create and run change there) with
 	// its own environment.
-	o := hooks.Opts{Dir: d.c.st.Bundle}
-	if err := hooks.Run("prestart", d.spec.Hooks.Prestart, st, o); err != nil {
+	o := hooks.Opts{Dir: c.st.Bundle}
+	if err := hooks.Run("prestart", h.Prestart, st, o); err != nil {
 		return err
 	}
-	return hooks.Run("createRuntime", d.spec.Hooks.CreateRuntime, st, o)
+	return hooks.Run("createRuntime", h.CreateRuntime, st, o)
 }
 
 // close also closes the host's end of the exec fifo: `start` opens it

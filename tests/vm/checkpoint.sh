@@ -26,7 +26,8 @@
 #     in for it; another file or a pipe cannot (refused, saying why);
 #  12 a file the process opened in its own rootfs as stdout is CRIU's;
 #  15 root.readonly and noNewPrivileges survive a checkpoint;
-#  13 a failing poststop hook after a dump is a warning;
+#  13 a failing poststop hook after a dump is a warning; prestart hooks
+#     run again at restore;
 #  14 runc 1.5.3 restores hako's image (cgroup namespace);
 #   8 podman container checkpoint/restore (and --export/--import) with
 #     --runtime hako.
@@ -360,12 +361,16 @@ $hako delete -f c15 >/dev/null 2>&1
 
 # 13. a poststop hook that fails once the dump has removed the container
 # is a warning: the checkpoint succeeded (runc too)
-jq '.hooks.poststop = [{path: "/bin/false"}]' "$w/b/config.json" >"$w/b13.json"
+jq --arg m "$w/hooks13" '.hooks.poststop = [{path: "/bin/false"}]
+	| .hooks.prestart = [{path: "/bin/sh", args: ["sh", "-c", "cat >/dev/null; echo prestart >>\($m)"]}]' "$w/b/config.json" >"$w/b13.json"
 rm -rf "$w/b13" && cp -a "$w/b" "$w/b13" && mv "$w/b13.json" "$w/b13/config.json"
 start c13 "$w/b13" || notok "c13 starts" "$(cat "$w/c13.out")"
 out=$($hako checkpoint --image-path "$w/img13" c13 2>&1)
 check "a failing poststop hook after a full dump: exit 0, a warning" "0 yes" "$? $(echo "$out" | grep -q 'level=warning.*poststop' && echo yes || echo "$out")"
 check "the container is gone" "none" "$(status c13)"
+rs "it restores" "$w/c13.out" -d --image-path "$w/img13" -b "$w/c13" c13
+check "its prestart hook ran at create and again at restore" "2" "$(grep -c prestart "$w/hooks13" 2>&1)"
+$hako delete -f c13 >/dev/null 2>&1
 
 # 14. runc 1.5.3 restores an image hako dumped (an engine may change
 # runtimes between checkpoint and restore): a container with a cgroup
