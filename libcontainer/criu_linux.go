@@ -31,6 +31,14 @@ func criuAt(path string) (string, int, error) {
 	if os.Geteuid() != 0 || userns.RunningInUserNS() {
 		return "", 0, errors.New("checkpoint and restore need root in the initial user namespace (CRIU runs as root; rootless checkpoint is not supported)")
 	}
+	return CriuVersion(path)
+}
+
+// CriuVersion finds the criu binary (path as --criu gives it, "" for
+// "criu" on $PATH) and asks it for its version (major*10000 + minor*100 +
+// sublevel); an error says what is missing or that it is older than 3.0.
+// It does not check who the caller is (criuAt does): `hako doctor` uses it.
+func CriuVersion(path string) (string, int, error) {
 	if path == "" {
 		path = "criu"
 	}

@@ -89,6 +89,35 @@ func sealedExe(root string) (*initExe, error) {
 	return &initExe{Path: fmt.Sprintf("/proc/%d/fd/%d", os.Getpid(), f.Fd()), file: f}, nil
 }
 
+// ExeGuard says how a create from the state root would protect the hako
+// binary ("overlayfs" or "sealed memfd"), for `hako doctor`: it tries the
+// same mechanisms in sealedExe's order and closes what it opened. It makes
+// nothing in the state root: the empty layer there is used only when an
+// earlier create made it, else a detached tmpfs (so on kernels before 6.15
+// it may report the memfd where a create would get the overlay).
+// overlayErr is why the overlay could not be used when the memfd is; err
+// says why neither works, which is why a create would fail.
+func ExeGuard(root string) (method string, overlayErr, err error) {
+	empty := filepath.Join(root, cacheDir, "exe-lower")
+	if fi, serr := os.Stat(empty); serr != nil || !fi.IsDir() {
+		empty = ""
+	}
+	f, oerr := overlayExe(empty)
+	if oerr != nil && empty != "" {
+		f, oerr = overlayExe("")
+	}
+	if oerr == nil {
+		f.Close()
+		return "overlayfs", nil, nil
+	}
+	f, merr := memfdExe()
+	if merr != nil {
+		return "", oerr, fmt.Errorf("overlayfs: %v; sealed memfd: %w", oerr, merr)
+	}
+	f.Close()
+	return "sealed memfd", oerr, nil
+}
+
 // overlayExe opens the running binary through a detached lower-only
 // overlayfs. empty is an empty directory made for the second layer
 // (overlayfs wants two lower layers when there is no upper one); "" uses
