@@ -74,6 +74,15 @@ func v1Mounts(root string) map[string]string {
 	return readV1Mounts(root)
 }
 
+// V1Mounts maps each v1 controller mounted under root (and "name=systemd")
+// to its mount point, as the fs driver sees them; in a hybrid layout ""
+// maps to the controller-less v2 mount (root/unified). For `hako doctor`.
+func V1Mounts(root string) map[string]string { return v1Mounts(root) }
+
+// ParseProcCgroup parses /proc/<pid>/cgroup into controller -> cgroup
+// path, with "" for the v2 line ("0::/path"), as the fs driver reads it.
+func ParseProcCgroup(s string) map[string]string { return parseProcCgroup(s) }
+
 func readV1Mounts(root string) map[string]string {
 	entries, err := os.ReadDir(root)
 	if err != nil {
