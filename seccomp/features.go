@@ -77,14 +77,22 @@ var SupportedFlags = sync.OnceValue(func() []string {
 			// Only meaningful, and only accepted, with a listener.
 			bit |= unix.SECCOMP_FILTER_FLAG_NEW_LISTENER
 		}
-		_, _, errno := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, uintptr(bit), 0)
-		if errno == unix.EFAULT {
+		if KernelAcceptsFlags(bit) {
 			out = append(out, string(name))
 		}
 	}
 	sort.Strings(out)
 	return out
 })
+
+// KernelAcceptsFlags reports whether the running kernel knows the
+// SECCOMP_FILTER_FLAG_* bits (together): seccomp(SECCOMP_SET_MODE_FILTER)
+// with them and no program fails with EFAULT when it does and EINVAL
+// when it does not. Nothing is installed either way.
+func KernelAcceptsFlags(bits uint) bool {
+	_, _, errno := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, uintptr(bits), 0)
+	return errno == unix.EFAULT
+}
 
 // LibraryVersion is the version of the libseccomp hako is linked with.
 func LibraryVersion() string {
