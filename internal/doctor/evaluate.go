@@ -94,9 +94,9 @@ func (e *evaluator) host() {
 	if f.User != "" {
 		who += " (" + f.User + ")"
 	}
-	cg := "cgroups must be created"
+	cg := "each container gets its own cgroup"
 	if e.opts.Rootless {
-		cg = "--rootless: a container without limits may stay in the caller's cgroup"
+		cg = "rootless cgroups: a container without limits may stay in the caller's cgroup"
 	}
 	switch {
 	case e.root:

@@ -452,7 +452,12 @@ func cloneIntoOwnCgroup(opts Options, dir string) error {
 	cmd.SysProcAttr = &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: fd, Pdeathsig: unix.SIGKILL}
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = nil, io.Discard, io.Discard
 	if err := cmd.Start(); err != nil {
-		return err
+		// Go reports the clone's errno as fork/exec's.
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return fmt.Errorf("clone3 into %s: %w", dir, err)
 	}
 	return cmd.Wait()
 }
