@@ -166,6 +166,7 @@ func TestEssentialFailures(t *testing.T) {
 		{"no network namespace", Options{}, func(f *Facts) { f.Namespaces["network"] = false }, "namespaces", Warn, false},
 		{"no time namespace", Options{}, func(f *Facts) { f.Namespaces["time"] = false }, "time-namespace", Warn, false},
 		{"state root unwritable", Options{}, func(f *Facts) { f.RootWritable = unix.EACCES }, "state-root", Fail, true},
+		{"state root under a file", Options{}, func(f *Facts) { f.RootExists, f.RootDir, f.RootWritable = false, "/etc/passwd", unix.ENOTDIR }, "state-root", Fail, true},
 		{"state root on disk", Options{}, func(f *Facts) { f.RootFS = "ext4" }, "state-root", Info, false},
 		{"no cgroups", Options{}, func(f *Facts) { f.CgroupMode = cgroups.Unavailable }, "cgroup-mode", Fail, true},
 		{"no cgroups, rootless", Options{Rootless: true}, func(f *Facts) { f.CgroupMode = cgroups.Unavailable }, "cgroup-mode", Warn, false},

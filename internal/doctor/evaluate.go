@@ -147,6 +147,9 @@ func (e *evaluator) state() {
 		d = fmt.Sprintf("%s does not exist yet (create makes it under %s, on %s)", f.Root, f.RootDir, f.RootFS)
 	}
 	switch {
+	case errors.Is(f.RootWritable, unix.ENOTDIR):
+		e.add("state-root", Fail, true, fmt.Sprintf("%s cannot be made: %s is not a directory", f.Root, f.RootDir),
+			"pass --root with a directory, or a path that can be made")
 	case f.RootWritable != nil:
 		e.add("state-root", Fail, true, d+"; not writable: "+errText(f.RootWritable),
 			"create writes the container's state there: run as a user who may write it, or pass --root with a writable directory")

@@ -530,22 +530,20 @@ func (f *Facts) gatherRoot() {
 	if f.Root == "" {
 		return
 	}
+	// create makes the root and its parents: what matters is the nearest
+	// path that exists, which must be a directory.
 	dir := filepath.Clean(f.Root)
-	if fi, err := os.Stat(dir); err == nil && fi.IsDir() {
-		f.RootExists = true
-	} else {
-		// create makes the root and its parents: what matters is the
-		// nearest directory that exists.
-		for dir != "/" {
-			dir = filepath.Dir(dir)
-			if fi, err := os.Stat(dir); err == nil && fi.IsDir() {
-				break
-			}
-		}
+	fi, err := os.Stat(dir)
+	for err != nil && dir != "/" {
+		dir = filepath.Dir(dir)
+		fi, err = os.Stat(dir)
 	}
+	f.RootExists = dir == filepath.Clean(f.Root) && err == nil && fi.IsDir()
 	f.RootDir = dir
 	f.RootFS = fsType(dir)
-	if err := unix.Faccessat(unix.AT_FDCWD, dir, unix.W_OK|unix.X_OK, unix.AT_EACCESS); err != nil {
+	if err == nil && !fi.IsDir() {
+		f.RootWritable = fmt.Errorf("%s: %w", dir, unix.ENOTDIR)
+	} else if err := unix.Faccessat(unix.AT_FDCWD, dir, unix.W_OK|unix.X_OK, unix.AT_EACCESS); err != nil {
 		f.RootWritable = fmt.Errorf("%s: %w", dir, err)
 	} else if readOnlyMount(dir) {
 		f.RootWritable = fmt.Errorf("%s: %w", dir, unix.EROFS)
