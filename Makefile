@@ -5,7 +5,7 @@ BIN := hako
 PKGS_PURE := ./libcontainer/logs/... ./libcontainer/intelrdt/... ./libcontainer/caps/... ./libcontainer/validate/... \
 	./libcontainer/rootfs/... ./libcontainer/hooks/... ./cgroups/... ./seccomp/...
 
-.PHONY: all build deps demo test unit integration vm-tests bench bench-vm lint clean
+.PHONY: all build deps demo test unit integration vm-tests bench bench-vm lint clean conformance
 
 all: build
 
@@ -49,6 +49,11 @@ integration: build
 REF_RUNC := .cache/ref/runc
 $(REF_RUNC):
 	GOBIN=$(CURDIR)/.cache/ref $(GO) install -tags seccomp github.com/opencontainers/runc@v1.5.3
+
+# The opencontainers/runtime-tools validation programs against hako and the
+# reference runc, one table row per program (docs/conformance.md).
+conformance: build $(REF_RUNC)
+	@CONFORMANCE_DOC=docs/conformance.md hack/conformance.sh
 
 BENCH_PKGS := gnuplot-nox bc
 bench: deps build $(REF_RUNC)
