@@ -79,13 +79,13 @@ type Report struct {
 }
 
 // Failed names the essential items whose verdict is "fail": then no
-// container can start here and `hako doctor` exits 1. The items that can
-// be essential are the kernel (too old for hako's mount code), the
-// namespaces hako always creates (mount, pid), the state root (create
-// writes there), binary protection (create refuses to run the init from
-// an unprotected binary), cgroups (unless rootless), user namespaces for
-// an unprivileged caller (its containers all need one), and systemd when
-// --systemd-cgroup was given.
+// container can start here and `hako doctor` exits 1. Essential are the
+// kernel (too old for hako's mount code), the namespaces every container
+// gets (mount, pid), the state root (create writes there), tmpfs (the
+// default /dev), pidfd (kill and delete reach the init by pidfd), binary
+// protection (create refuses to run the init from an unprotected binary),
+// cgroups (unless rootless), user namespaces for an unprivileged caller
+// (its containers all need one), and systemd with --systemd-cgroup.
 func (r *Report) Failed() []string {
 	var out []string
 	for _, it := range r.Items {

@@ -218,6 +218,18 @@ func TestEssentialFailures(t *testing.T) {
 			if !tc.failed && len(failed) > 0 {
 				t.Errorf("failed %v", failed)
 			}
+			// Whether an item is essential depends on who runs hako and
+			// the flags, never on what was found.
+			if len(r.Items) != len(itemNames) {
+				t.Errorf("%d items, want %d", len(r.Items), len(itemNames))
+			}
+			base := goodFacts()
+			base.EUID = f.EUID
+			for _, want := range Evaluate(tc.opts, base).Items {
+				if got := r.Item(want.Name); got.Essential != want.Essential {
+					t.Errorf("%s: essential %v, %v on a good host", want.Name, got.Essential, want.Essential)
+				}
+			}
 		})
 	}
 }

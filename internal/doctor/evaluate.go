@@ -85,9 +85,9 @@ func (e *evaluator) host() {
 	case !kernelAtLeast(f.Kernel, 5, 6):
 		e.add("kernel", Fail, true, k, "hako's mount code needs the new mount API (Linux 5.2) and openat2 (5.6): upgrade the kernel")
 	case !kernelAtLeast(f.Kernel, 5, 12):
-		e.add("kernel", Warn, false, k, "Linux 5.12 or newer is needed for mount_setattr: recursive mount attributes (rro, ...) and idmapped mounts fail")
+		e.add("kernel", Warn, true, k, "Linux 5.12 or newer is needed for mount_setattr: recursive mount attributes (rro, ...) and idmapped mounts fail")
 	default:
-		e.add("kernel", OK, false, k, "")
+		e.add("kernel", OK, true, k, "")
 	}
 
 	who := fmt.Sprintf("uid %d", f.EUID)
@@ -122,9 +122,9 @@ func (e *evaluator) host() {
 	case !f.Namespaces["mount"] || !f.Namespaces["pid"]:
 		e.add("namespaces", Fail, true, detail+"; missing: "+strings.Join(missing, " "), "every container gets its own mount and pid namespaces: use a kernel built with CONFIG_NAMESPACES and CONFIG_PID_NS")
 	case len(missing) > 0:
-		e.add("namespaces", Warn, false, detail+"; missing: "+strings.Join(missing, " "), "a config asking for a missing namespace fails: rebuild the kernel with it, or drop it from linux.namespaces")
+		e.add("namespaces", Warn, true, detail+"; missing: "+strings.Join(missing, " "), "a config asking for a missing namespace fails: rebuild the kernel with it, or drop it from linux.namespaces")
 	default:
-		e.add("namespaces", OK, false, detail, "")
+		e.add("namespaces", OK, true, detail, "")
 	}
 	if f.Namespaces["time"] {
 		e.add("time-namespace", OK, false, "/proc/self/ns/time exists: a time namespace and linux.timeOffsets work", "")
@@ -137,7 +137,7 @@ func (e *evaluator) state() {
 	e.group = "state"
 	f := e.f
 	if f.Root == "" {
-		e.add("state-root", Info, false, "no state root given", "pass --root DIR")
+		e.add("state-root", Info, true, "no state root given", "pass --root DIR")
 		return
 	}
 	var d string
@@ -154,10 +154,10 @@ func (e *evaluator) state() {
 		e.add("state-root", Fail, true, d+"; not writable: "+errText(f.RootWritable),
 			"create writes the container's state there: run as a user who may write it, or pass --root with a writable directory")
 	case f.RootFS != "tmpfs" && f.RootFS != "ramfs":
-		e.add("state-root", Info, false, d+", writable",
+		e.add("state-root", Info, true, d+", writable",
 			"not on tmpfs: state outlives a reboot, and containers of an earlier boot show as stopped until deleted; a directory under /run is usual")
 	default:
-		e.add("state-root", OK, false, d+", writable", "")
+		e.add("state-root", OK, true, d+", writable", "")
 	}
 }
 
@@ -188,7 +188,6 @@ func (e *evaluator) cgroups() {
 		}
 		e.add("cgroup-mode", v, essential, "no cgroup file system at "+f.CgroupRoot,
 			"mount one: mount -t cgroup2 none "+f.CgroupRoot+" (or run rootless with no limits)")
-		return
 	}
 
 	if f.CgroupMode == cgroups.Unified {
@@ -355,9 +354,9 @@ func (e *evaluator) userns() {
 	case f.UsernsErr != nil:
 		e.add("user-namespaces", bad, essential, "cannot make one: "+errText(f.UsernsErr)+d, hint)
 	case !f.UsernsProbed:
-		e.add("user-namespaces", Info, false, "not probed"+d, "run hako doctor from the hako binary to probe")
+		e.add("user-namespaces", Info, essential, "not probed"+d, "run hako doctor from the hako binary to probe")
 	case f.AppArmorUserns == 1 && !e.root:
-		e.add("user-namespaces", Warn, false, "made one, but AppArmor restricts unprivileged user namespaces"+d, hint)
+		e.add("user-namespaces", Warn, essential, "made one, but AppArmor restricts unprivileged user namespaces"+d, hint)
 	default:
 		e.add("user-namespaces", OK, essential, "a user namespace with the caller's ids mapped was made"+d, "")
 	}
