@@ -148,7 +148,11 @@ func (e *evaluator) state() {
 	}
 	switch {
 	case errors.Is(f.RootWritable, unix.ENOTDIR):
-		e.add("state-root", Fail, true, fmt.Sprintf("%s cannot be made: %s is not a directory", f.Root, f.RootDir),
+		d := fmt.Sprintf("%s cannot be made: %s is not a directory", f.Root, f.RootDir)
+		if f.RootDir == f.Root {
+			d = f.Root + " is not a directory"
+		}
+		e.add("state-root", Fail, true, d,
 			"pass --root with a directory, or a path that can be made")
 	case f.RootWritable != nil:
 		e.add("state-root", Fail, true, d+"; not writable: "+errText(f.RootWritable),
@@ -369,6 +373,8 @@ func (e *evaluator) userns() {
 			return h.Path + " (setuid root)", true
 		case h.FileCaps:
 			return h.Path + " (file capabilities)", true
+		case h.Unmapped:
+			return h.Path + " (setuid, but its owner is not mapped in this user namespace)", false
 		}
 		return h.Path + " (neither setuid root nor file capabilities)", false
 	}
@@ -378,15 +384,15 @@ func (e *evaluator) userns() {
 	switch {
 	case uok && gok:
 		e.add("id-map-helpers", OK, false, d, "")
-	case e.root:
+	case f.EUID == 0:
 		e.add("id-map-helpers", Info, false, d, "not needed as root (hako writes the id maps itself); a user mapping more than its own ids needs them (package uidmap)")
 	default:
 		e.add("id-map-helpers", Warn, false, d, "only your own uid and gid can be mapped (hako spec --rootless); ranges from /etc/subuid need newuidmap and newgidmap, setuid root (package uidmap)")
 	}
 
 	switch {
-	case e.root:
-		e.add("subordinate-ids", OK, false, "not needed as root (any id mapping is written directly)", "")
+	case f.EUID == 0:
+		e.add("subordinate-ids", OK, false, "not needed as root (hako writes any mapping of its namespace's ids itself)", "")
 	case f.SubErr != nil:
 		e.add("subordinate-ids", Warn, false, "cannot read them: "+errText(f.SubErr), "make /etc/subuid and /etc/subgid readable")
 	case len(f.SubUID) > 0 && len(f.SubGID) > 0:

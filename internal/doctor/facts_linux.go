@@ -112,6 +112,9 @@ type Helper struct {
 	Path     string // "" not found
 	Setuid   bool   // root-owned with the setuid bit
 	FileCaps bool   // security.capability xattr (some distributions use it instead)
+	// Unmapped: setuid, but its owner has no id in this user namespace
+	// (the overflow uid), so the kernel ignores the bit here.
+	Unmapped bool
 }
 
 // probeTimeout bounds each probe that runs another program.
@@ -363,6 +366,7 @@ func findHelper(name string) Helper {
 	var st unix.Stat_t
 	if unix.Stat(p, &st) == nil {
 		h.Setuid = st.Uid == 0 && st.Mode&unix.S_ISUID != 0
+		h.Unmapped = st.Mode&unix.S_ISUID != 0 && st.Uid != 0 && int(st.Uid) == readInt("/proc/sys/kernel/overflowuid")
 	}
 	if sz, err := unix.Getxattr(p, "security.capability", nil); err == nil && sz > 0 {
 		h.FileCaps = true
