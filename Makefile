@@ -5,7 +5,7 @@ BIN := hako
 PKGS_PURE := ./libcontainer/logs/... ./libcontainer/intelrdt/... ./libcontainer/caps/... ./libcontainer/validate/... \
 	./libcontainer/rootfs/... ./libcontainer/hooks/... ./cgroups/... ./seccomp/...
 
-.PHONY: all build deps demo test unit integration vm-tests bench bench-vm lint clean conformance
+.PHONY: all build deps demo test unit integration vm-tests bench bench-vm lint clean test-engines conformance
 
 all: build
 
@@ -54,6 +54,11 @@ $(REF_RUNC):
 # reference runc, one table row per program (docs/conformance.md).
 conformance: build $(REF_RUNC)
 	@CONFORMANCE_DOC=docs/conformance.md hack/conformance.sh
+
+# hako under podman, containerd's ctr and docker (each private, installed
+# from Debian when missing) next to runc 1.5.3: docs/engines.md's table.
+test-engines: deps build $(REF_RUNC)
+	@hack/test-engines.sh
 
 BENCH_PKGS := gnuplot-nox bc
 bench: deps build $(REF_RUNC)
