@@ -5,7 +5,7 @@ BIN := hako
 PKGS_PURE := ./libcontainer/logs/... ./libcontainer/intelrdt/... ./libcontainer/caps/... ./libcontainer/validate/... \
 	./libcontainer/rootfs/... ./libcontainer/hooks/... ./cgroups/... ./seccomp/...
 
-.PHONY: all build deps demo test unit integration vm-tests bench bench-vm lint clean test-engines conformance
+.PHONY: all build deps demo test unit integration vm-tests bench bench-vm lint clean test-engines conformance test-cri
 
 all: build
 
@@ -59,6 +59,13 @@ conformance: build $(REF_RUNC)
 # from Debian when missing) next to runc 1.5.3: docs/engines.md's table.
 test-engines: deps build $(REF_RUNC)
 	@hack/test-engines.sh
+
+# Kubernetes' CRI on hako and runc 1.5.3 through a private containerd 2.x:
+# crictl scenarios and critest (docs/cri.md). The first run builds
+# containerd, crictl and critest into .cache/cri (about 15 minutes on 2
+# cores), so it is not part of `make test`.
+test-cri: deps build $(REF_RUNC)
+	@hack/test-cri.sh
 
 BENCH_PKGS := gnuplot-nox bc
 bench: deps build $(REF_RUNC)
