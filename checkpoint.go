@@ -1,52 +1,84 @@
 package main
 
 import (
-	"flag"
+	"github.com/urfave/cli/v2"
 
 	"github.com/hako-runtime/hako/libcontainer"
 )
 
 func init() {
-	verbs["checkpoint"] = verb{"checkpoint a running container (CRIU)", runCheckpoint}
+	register(&cli.Command{
+		Name:      "checkpoint",
+		Usage:     "checkpoint a running container (CRIU)",
+		ArgsUsage: "<container-id>",
+		Description: `Dumps the container's processes to image files with CRIU (--criu), to be
+brought back by "restore", here or on another host. The container stops
+unless --leave-running or --pre-dump.
+
+    # hako checkpoint --image-path /var/lib/ckpt/web01 web01`,
+		Flags: append(criuFlags("path for saving criu image files"),
+			&cli.StringFlag{Name: "parent-path", Usage: "path of the images of a previous --pre-dump (relative to --image-path)"},
+			&cli.BoolFlag{Name: "leave-running", Usage: "leave the container running after the dump"},
+			&cli.BoolFlag{Name: "tcp-skip-in-flight", Usage: "skip in-flight tcp connections"},
+			&cli.BoolFlag{Name: "link-remap", Usage: "link unlinked files back when possible"},
+			&cli.IntFlag{Name: "status-fd", Value: -1, Usage: "with --lazy-pages: criu writes \\0 to this fd once the pages can be served"},
+			&cli.StringFlag{Name: "page-server", Usage: "ADDRESS:PORT of the page server"},
+			&cli.BoolFlag{Name: "pre-dump", Usage: "dump the memory only, leaving the container running (for a later dump with --parent-path)"},
+		),
+		BashComplete: completeIDs,
+		Action: func(ctx *cli.Context) error {
+			if err := checkArgs(ctx, 1, 1); err != nil {
+				return err
+			}
+			o := criuOpts(ctx)
+			o.ParentPath = ctx.String("parent-path")
+			o.LeaveRunning = ctx.Bool("leave-running")
+			o.TCPSkipInFlight = ctx.Bool("tcp-skip-in-flight")
+			o.LinkRemap = ctx.Bool("link-remap")
+			o.StatusFD = ctx.Int("status-fd")
+			o.PageServer = ctx.String("page-server")
+			o.PreDump = ctx.Bool("pre-dump")
+			c, err := libcontainer.Load(g.root, ctx.Args().First())
+			if err != nil {
+				return err
+			}
+			defer c.Unlock()
+			return c.Checkpoint(&o, g.log)
+		},
+	})
 }
 
-// criuFlags are runc's `checkpoint` flags that `restore` has too;
-// imageUsage says what the image path is for. The --empty-ns values are
-// stored in *emptyNS.
-func criuFlags(fs *flag.FlagSet, o *libcontainer.CheckpointOpts, emptyNS *listFlag, imageUsage string) {
-	fs.StringVar(&o.ImagePath, "image-path", "", imageUsage+" (default ./checkpoint)")
-	fs.StringVar(&o.WorkPath, "work-path", "", "path for saving work files and logs (default: the image path)")
-	fs.BoolVar(&o.TCPEstablished, "tcp-established", false, "allow open tcp connections")
-	fs.BoolVar(&o.ExtUnixSk, "ext-unix-sk", false, "allow external unix sockets")
-	fs.BoolVar(&o.ShellJob, "shell-job", false, "allow shell jobs")
-	fs.BoolVar(&o.FileLocks, "file-locks", false, "handle file locks, for safety")
-	fs.StringVar(&o.ManageCgroupsMode, "manage-cgroups-mode", "", "cgroups mode: soft (default), full, strict or ignore")
-	fs.BoolVar(&o.AutoDedup, "auto-dedup", false, "enable auto deduplication of memory images")
-	fs.BoolVar(&o.LazyPages, "lazy-pages", false, "use userfaultfd to lazily restore memory pages")
-	fs.Var(emptyNS, "empty-ns", "create a namespace, but don't restore its properties (network; repeatable)")
+// criuFlags are runc's checkpoint flags that restore has too; imageUsage
+// says what the image path is for.
+func criuFlags(imageUsage string) []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "image-path", Usage: imageUsage + " (default: ./checkpoint)"},
+		&cli.StringFlag{Name: "work-path", Usage: "path for CRIU's work files and logs (default: the image path)"},
+		&cli.BoolFlag{Name: "tcp-established", Usage: "allow open tcp connections"},
+		&cli.BoolFlag{Name: "ext-unix-sk", Usage: "allow external unix sockets"},
+		&cli.BoolFlag{Name: "shell-job", Usage: "allow shell jobs (a process on the caller's terminal)"},
+		&cli.BoolFlag{Name: "lazy-pages", Usage: "use userfaultfd to restore memory pages lazily"},
+		&cli.BoolFlag{Name: "file-locks", Usage: "handle file locks"},
+		&cli.StringFlag{Name: "manage-cgroups-mode", Usage: "CRIU's cgroups mode: soft (default), full, strict or ignore"},
+		&cli.StringSliceFlag{Name: "empty-ns", Usage: "make this namespace (network) but do not restore its contents; repeatable"},
+		&cli.BoolFlag{Name: "auto-dedup", Usage: "deduplicate memory images"},
+	}
 }
 
-func runCheckpoint(g *global, args []string) error {
-	o := &libcontainer.CheckpointOpts{StatusFD: -1, CriuPath: g.criu}
-	fs := newFlags("checkpoint", "<container-id>")
-	var emptyNS listFlag
-	criuFlags(fs, o, &emptyNS, "path for saving criu image files")
-	fs.BoolVar(&o.LinkRemap, "link-remap", false, "allow one to link unlinked files back when possible")
-	fs.StringVar(&o.ParentPath, "parent-path", "", "path for previous criu image files in pre-dump (relative to --image-path)")
-	fs.BoolVar(&o.LeaveRunning, "leave-running", false, "leave the process running after checkpointing")
-	fs.BoolVar(&o.TCPSkipInFlight, "tcp-skip-in-flight", false, "skip in-flight tcp connections")
-	fs.StringVar(&o.PageServer, "page-server", "", "ADDRESS:PORT of the page server")
-	fs.BoolVar(&o.PreDump, "pre-dump", false, "dump container's memory information only, leave the container running after this")
-	fs.IntVar(&o.StatusFD, "status-fd", -1, "criu writes \\0 to this FD once lazy-pages is ready")
-	pos, err := parseArgs(fs, args, 1, 1)
-	if err != nil {
-		return err
+// criuOpts reads criuFlags.
+func criuOpts(ctx *cli.Context) libcontainer.CheckpointOpts {
+	return libcontainer.CheckpointOpts{
+		CriuPath:          g.criu,
+		StatusFD:          -1,
+		ImagePath:         ctx.String("image-path"),
+		WorkPath:          ctx.String("work-path"),
+		TCPEstablished:    ctx.Bool("tcp-established"),
+		ExtUnixSk:         ctx.Bool("ext-unix-sk"),
+		ShellJob:          ctx.Bool("shell-job"),
+		LazyPages:         ctx.Bool("lazy-pages"),
+		FileLocks:         ctx.Bool("file-locks"),
+		ManageCgroupsMode: ctx.String("manage-cgroups-mode"),
+		EmptyNS:           ctx.StringSlice("empty-ns"),
+		AutoDedup:         ctx.Bool("auto-dedup"),
 	}
-	o.EmptyNS = emptyNS
-	c, err := libcontainer.Load(g.root, pos[0])
-	if err != nil {
-		return err
-	}
-	defer c.Unlock()
-	return c.Checkpoint(o, g.log)
 }

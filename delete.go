@@ -3,29 +3,38 @@ package main
 import (
 	"errors"
 
+	"github.com/urfave/cli/v2"
+
 	"github.com/hako-runtime/hako/libcontainer"
 )
 
 func init() {
-	verbs["delete"] = verb{"delete a container and its state", runDelete}
-}
-
-func runDelete(g *global, args []string) error {
-	fs := newFlags("delete", "<container-id>")
-	var force bool
-	boolFlag(fs, &force, []string{"force", "f"}, "kill the container first if it still runs")
-	pos, err := parseArgs(fs, args, 1, 1)
-	if err != nil {
-		return err
-	}
-	c, err := libcontainer.Load(g.root, pos[0])
-	if err != nil {
-		// runc: deleting a missing container with --force is not an error.
-		if force && errors.Is(err, libcontainer.ErrNotExist) {
-			return nil
-		}
-		return err
-	}
-	defer c.Unlock()
-	return c.Delete(force, g.log)
+	register(&cli.Command{
+		Name:      "delete",
+		Usage:     "delete a container and the resources it holds",
+		ArgsUsage: "<container-id>",
+		Description: `Removes a stopped (or, with --force, running) container: its processes,
+cgroup, mounts and state. Engines call it once a detached container has
+exited.`,
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "kill the container with SIGKILL first if it still runs"},
+		},
+		BashComplete: completeIDs,
+		Action: func(ctx *cli.Context) error {
+			if err := checkArgs(ctx, 1, 1); err != nil {
+				return err
+			}
+			force := ctx.Bool("force")
+			c, err := libcontainer.Load(g.root, ctx.Args().First())
+			if err != nil {
+				// runc: deleting a missing container with --force is not an error.
+				if force && errors.Is(err, libcontainer.ErrNotExist) {
+					return nil
+				}
+				return err
+			}
+			defer c.Unlock()
+			return c.Delete(force, g.log)
+		},
+	})
 }

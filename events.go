@@ -11,11 +11,27 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/urfave/cli/v2"
+
 	"github.com/hako-runtime/hako/libcontainer"
 )
 
 func init() {
-	verbs["events"] = verb{"print container stats and OOM events as JSON", runEvents}
+	register(&cli.Command{
+		Name:      "events",
+		Usage:     "print a container's OOM events and resource usage",
+		ArgsUsage: "<container-id>",
+		Description: `Prints one JSON object per line, {"type":..., "id":..., "data":...}: "oom"
+when the kernel's OOM killer acts in the container, and "stats" (cpu,
+memory, pids, blkio, hugetlb, network use) every --interval, or once with
+--stats.`,
+		Flags: []cli.Flag{
+			&cli.DurationFlag{Name: "interval", Value: 5 * time.Second, Usage: "how often to print the stats"},
+			&cli.BoolFlag{Name: "stats", Usage: "print the stats once and exit"},
+		},
+		BashComplete: completeIDs,
+		Action:       runEvents,
+	})
 }
 
 // event is runc's events JSON: {"type":"stats"|"oom","id":...,"data":...}.
@@ -25,16 +41,12 @@ type event struct {
 	Data any    `json:"data,omitempty"`
 }
 
-func runEvents(g *global, args []string) error {
-	fs := newFlags("events", "<container-id>")
-	var stats bool
-	var interval time.Duration
-	fs.BoolVar(&stats, "stats", false, "print the stats once and exit")
-	fs.DurationVar(&interval, "interval", 5*time.Second, "stats interval")
-	pos, err := parseArgs(fs, args, 1, 1)
-	if err != nil {
+func runEvents(cx *cli.Context) error {
+	if err := checkArgs(cx, 1, 1); err != nil {
 		return err
 	}
+	stats, interval := cx.Bool("stats"), cx.Duration("interval")
+	pos := cx.Args().Slice()
 	// Streams without the lock: other commands must keep working.
 	c, err := libcontainer.View(g.root, pos[0])
 	if err != nil {

@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"strconv"
@@ -11,14 +10,50 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
+	"github.com/urfave/cli/v2"
+
 	"github.com/hako-runtime/hako/libcontainer"
 	"github.com/hako-runtime/hako/libcontainer/trace"
 )
 
 func init() {
-	verbs["exec"] = verb{"run a new process inside a running container", func(g *global, args []string) error {
-		return execFailed(runExec(g, args))
-	}}
+	register(&cli.Command{
+		Name:      "exec",
+		Usage:     "run a new process inside a running container",
+		ArgsUsage: "<container-id> <command> [args...]  ||  -p process.json <container-id>",
+		Description: `Runs <command> in every namespace and the cgroup of the container's init,
+with the init's process settings (user, env, capabilities, LSM labels,
+seccomp) unless the flags or a --process JSON (a runtime-spec process)
+say otherwise. Flags come before <container-id>; what follows it is the
+command. hako exits with the command's status, or 255 when exec itself
+fails.
+
+    # hako exec -t web01 sh
+    # hako exec -u 1000:1000 -e DEBUG=1 web01 ls -l /data`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "console-socket", Usage: "path of an AF_UNIX socket that receives the master end of the process's terminal (with -t -d)"},
+			&cli.StringFlag{Name: "pidfd-socket", Usage: "path of an AF_UNIX socket that receives a pidfd of the process"},
+			&cli.StringFlag{Name: "cwd", Usage: "working directory in the container"},
+			&cli.StringSliceFlag{Name: "env", Aliases: []string{"e"}, Usage: "NAME=value to set in the environment; repeatable"},
+			&cli.BoolFlag{Name: "tty", Aliases: []string{"t"}, Usage: "allocate a pseudo-terminal"},
+			&cli.StringFlag{Name: "user", Aliases: []string{"u"}, Usage: "user to run as: <uid>[:<gid>]"},
+			&cli.StringSliceFlag{Name: "additional-gids", Aliases: []string{"g"}, Usage: "additional group id; repeatable"},
+			&cli.StringFlag{Name: "process", Aliases: []string{"p"}, Usage: "path of a process.json (runtime-spec process) to run instead"},
+			&cli.BoolFlag{Name: "detach", Aliases: []string{"d"}, Usage: "return once the process runs"},
+			&cli.StringFlag{Name: "pid-file", Usage: "file to write the process id to"},
+			&cli.StringFlag{Name: "process-label", Usage: "SELinux label for the process"},
+			&cli.StringFlag{Name: "apparmor", Usage: "AppArmor profile for the process"},
+			&cli.BoolFlag{Name: "no-new-privs", Usage: "set no_new_privs for the process (--no-new-privs=false clears the container's)"},
+			&cli.StringSliceFlag{Name: "cap", Aliases: []string{"c"}, Usage: "capability to add to the process; repeatable"},
+			&cli.IntFlag{Name: "preserve-fds", Usage: "pass N more file descriptors, from 3, to the process"},
+			&cli.StringSliceFlag{Name: "cgroup", Usage: "run in this existing sub-cgroup of the container: [controller[,controller...]:]path; repeatable"},
+			&cli.BoolFlag{Name: "ignore-paused", Usage: "exec even if the container is paused"},
+		},
+		BashComplete: completeIDs,
+		Action: func(ctx *cli.Context) error {
+			return execFailed(runExec(ctx))
+		},
+	})
 }
 
 // usageError is a command-line mistake: exit status 1 (as runc's).
@@ -32,7 +67,7 @@ func (e usageError) Unwrap() error { return e.error }
 func execFailed(err error) error {
 	var ee *exitError
 	var ue usageError
-	if err == nil || errors.As(err, &ee) || errors.Is(err, flag.ErrHelp) {
+	if err == nil || errors.As(err, &ee) {
 		return err
 	}
 	if errors.As(err, &ue) {
@@ -41,49 +76,23 @@ func execFailed(err error) error {
 	return &codeError{err: fmt.Errorf("exec failed: %w", err), code: 255}
 }
 
-// listFlag collects a repeatable string flag.
-type listFlag []string
-
-func (l *listFlag) String() string     { return strings.Join(*l, ",") }
-func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
-
-func runExec(g *global, args []string) error {
-	fs := newFlags("exec", "<container-id> <command> [args...]")
-	var (
-		procFile, cwd, user, consoleSocket, pidFile, apparmor, label, pidfdSocket string
-		tty, detach, ignorePaused                                                 bool
-		nnp                                                                       optBool
-		env, gids, capsAdd, cgroups                                               listFlag
-		preserve                                                                  int
-	)
-	stringFlag(fs, &procFile, []string{"process", "p"}, "", "path to a process.json (OCI process)")
-	fs.StringVar(&cwd, "cwd", "", "working directory in the container")
-	stringFlag(fs, &user, []string{"user", "u"}, "", "uid[:gid]")
-	fs.Var(&env, "env", "NAME=value (repeatable)")
-	fs.Var(&env, "e", "NAME=value (repeatable)")
-	fs.Var(&gids, "additional-gids", "additional gid (repeatable)")
-	fs.Var(&gids, "g", "additional gid (repeatable)")
-	fs.Var(&capsAdd, "cap", "add a capability (repeatable)")
-	fs.Var(&capsAdd, "c", "add a capability (repeatable)")
-	boolFlag(fs, &tty, []string{"tty", "t"}, "allocate a pseudo-terminal")
-	boolFlag(fs, &detach, []string{"detach", "d"}, "do not wait for the process")
-	fs.StringVar(&consoleSocket, "console-socket", "", "unix socket to send the pty master to")
-	fs.StringVar(&pidFile, "pid-file", "", "file to write the process id to")
-	fs.Var(&nnp, "no-new-privs", "set no_new_privs (--no-new-privs=false clears the container's)")
-	fs.StringVar(&apparmor, "apparmor", "", "AppArmor profile")
-	fs.StringVar(&label, "process-label", "", "SELinux label")
-	fs.Var(&cgroups, "cgroup", "[controller[,controller...]:]path of an existing sub-cgroup to run in (repeatable)")
-	fs.StringVar(&pidfdSocket, "pidfd-socket", "", "unix socket to send a pidfd of the process to")
-	fs.BoolVar(&ignorePaused, "ignore-paused", false, "exec even if the container is paused")
-	fs.IntVar(&preserve, "preserve-fds", 0, "pass N extra fds (from 3)")
-	// Flags stop at the container id: what follows is the command.
-	if err := fs.Parse(args); err != nil {
+func runExec(ctx *cli.Context) error {
+	if err := checkArgs(ctx, 1, -1); err != nil {
 		return usageError{err}
 	}
-	rest := fs.Args()
-	if len(rest) < 1 {
-		return usageError{errors.New("exec: container id expected")}
-	}
+	var (
+		procFile, cwd, user    = ctx.String("process"), ctx.String("cwd"), ctx.String("user")
+		consoleSocket, pidFile = ctx.String("console-socket"), ctx.String("pid-file")
+		apparmor, label        = ctx.String("apparmor"), ctx.String("process-label")
+		pidfdSocket            = ctx.String("pidfd-socket")
+		tty, detach            = ctx.Bool("tty"), ctx.Bool("detach")
+		ignorePaused           = ctx.Bool("ignore-paused")
+		env, gids, capsAdd     = ctx.StringSlice("env"), ctx.StringSlice("additional-gids"), ctx.StringSlice("cap")
+		cgroups                = ctx.StringSlice("cgroup")
+		preserve               = ctx.Int("preserve-fds")
+		nnp                    = optBool{v: ctx.Bool("no-new-privs"), set: ctx.IsSet("no-new-privs")}
+		rest                   = ctx.Args().Slice()
+	)
 	sub, err := parseSubCgroups(cgroups)
 	if err != nil {
 		return err
@@ -165,7 +174,7 @@ type execFlags struct {
 	procFile, cwd, user, apparmor, label string
 	tty                                  bool
 	nnp                                  optBool
-	env, gids, caps                      listFlag
+	env, gids, caps                      []string
 	args                                 []string
 }
 
@@ -243,20 +252,9 @@ func (f *execFlags) process(base *specs.Process) (*specs.Process, error) {
 	return &p, nil
 }
 
-// optBool is a boolean flag that knows whether it was given, so that
+// optBool is a boolean flag and whether it was given, so that
 // --no-new-privs=false can clear what the container's process sets.
 type optBool struct{ v, set bool }
-
-func (b *optBool) String() string   { return strconv.FormatBool(b.v) }
-func (b *optBool) IsBoolFlag() bool { return true }
-func (b *optBool) Set(s string) error {
-	v, err := strconv.ParseBool(s)
-	if err != nil {
-		return err
-	}
-	b.v, b.set = v, true
-	return nil
-}
 
 // parseSubCgroups reads --cgroup values, runc's syntax: "path" for every
 // controller (the only form on cgroup v2), or "ctr1,ctr2:path".

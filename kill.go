@@ -1,31 +1,41 @@
 package main
 
-import "github.com/hako-runtime/hako/libcontainer"
+import (
+	"github.com/urfave/cli/v2"
+
+	"github.com/hako-runtime/hako/libcontainer"
+)
 
 func init() {
-	verbs["kill"] = verb{"send a signal (default TERM) to a container", runKill}
-}
+	register(&cli.Command{
+		Name:      "kill",
+		Usage:     "send a signal (default: SIGTERM) to the container's init process",
+		ArgsUsage: "<container-id> [signal]",
+		Description: `[signal] is a name (KILL, SIGKILL) or a number (9).
 
-func runKill(g *global, args []string) error {
-	fs := newFlags("kill", "<container-id> [signal]")
-	var all bool
-	boolFlag(fs, &all, []string{"all", "a"}, "send the signal to every process of the container")
-	pos, err := parseArgs(fs, args, 1, 2)
-	if err != nil {
-		return err
-	}
-	sigName := "TERM"
-	if len(pos) == 2 {
-		sigName = pos[1]
-	}
-	sig, err := libcontainer.ParseSignal(sigName)
-	if err != nil {
-		return err
-	}
-	c, err := libcontainer.Load(g.root, pos[0])
-	if err != nil {
-		return err
-	}
-	defer c.Unlock()
-	return c.Kill(sig, all)
+    # hako kill web01 KILL`,
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Hidden: true, Usage: "send the signal to every process of the container (deprecated, as in runc)"},
+		},
+		BashComplete: completeIDs,
+		Action: func(ctx *cli.Context) error {
+			if err := checkArgs(ctx, 1, 2); err != nil {
+				return err
+			}
+			sigName := "TERM"
+			if ctx.NArg() == 2 {
+				sigName = ctx.Args().Get(1)
+			}
+			sig, err := libcontainer.ParseSignal(sigName)
+			if err != nil {
+				return err
+			}
+			c, err := libcontainer.Load(g.root, ctx.Args().First())
+			if err != nil {
+				return err
+			}
+			defer c.Unlock()
+			return c.Kill(sig, ctx.Bool("all"))
+		},
+	})
 }

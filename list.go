@@ -7,22 +7,33 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/urfave/cli/v2"
+
 	"github.com/hako-runtime/hako/libcontainer"
 )
 
 func init() {
-	verbs["list"] = verb{"list containers", runList}
+	register(&cli.Command{
+		Name:  "list",
+		Usage: "list the containers under the state root",
+		Description: `Lists the containers kept under the global --root (default: /run/hako, or
+$XDG_RUNTIME_DIR/hako for an unprivileged user).
+
+    # hako list
+    # hako --root /run/other list -q`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "table", Usage: "output format: 'table' or 'json'"},
+			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only the container ids"},
+		},
+		Action: runList,
+	})
 }
 
-func runList(g *global, args []string) error {
-	fs := newFlags("list", "")
-	var format string
-	var quiet bool
-	stringFlag(fs, &format, []string{"format", "f"}, "table", "table or json")
-	boolFlag(fs, &quiet, []string{"quiet", "q"}, "print only container IDs")
-	if _, err := parseArgs(fs, args, 0, 0); err != nil {
+func runList(ctx *cli.Context) error {
+	if err := checkArgs(ctx, 0, 0); err != nil {
 		return err
 	}
+	format, quiet := ctx.String("format"), ctx.Bool("quiet")
 	if g.rootSet {
 		// runc: a --root that does not exist is an error, while a
 		// default root not made yet only means no containers.

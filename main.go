@@ -1,23 +1,31 @@
 // Command hako is an OCI container runtime with runc's command line.
+//
+// The command line is built on github.com/urfave/cli/v2, the library
+// family runc's own command line uses, so help, usage errors, flag forms
+// (--x=y, --x y, -x y) and exit codes look as engines and people know
+// them. Each verb lives in its own file, which declares its command with
+// register and calls libcontainer.
 package main
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"sort"
 	"strings"
 
 	"github.com/moby/sys/userns"
+	"github.com/urfave/cli/v2"
 
 	"github.com/hako-runtime/hako/libcontainer"
 	"github.com/hako-runtime/hako/libcontainer/initproc"
 	"github.com/hako-runtime/hako/libcontainer/logs"
 	"github.com/hako-runtime/hako/libcontainer/trace"
 	_ "github.com/hako-runtime/hako/nsenter"
+	"github.com/hako-runtime/hako/seccomp"
 )
 
 var version = "0.1.0"
@@ -46,12 +54,14 @@ type global struct {
 	log     *logs.Logger
 }
 
-type verb struct {
-	usage string
-	run   func(g *global, args []string) error
-}
+// g is the global flags of this invocation (one per process).
+var g = &global{}
 
-var verbs = map[string]verb{}
+// commands are the verbs, each registered by its own file's init.
+var commands []*cli.Command
+
+// register adds a verb to the command line.
+func register(c *cli.Command) { commands = append(commands, c) }
 
 // exitError carries a status to exit with, without printing anything
 // (`run` exits with the container's status).
@@ -86,31 +96,85 @@ func defaultRoot() (root string, xdg bool) {
 	return "/run/hako", false
 }
 
-func usage(w io.Writer) {
-	fmt.Fprintf(w, "usage: hako [global options] command [command options] [arguments...]\n\ncommands:\n")
-	names := make([]string, 0, len(verbs))
-	for n := range verbs {
-		names = append(names, n)
+const appUsage = "Open Container Initiative runtime"
+
+const appDescription = `hako runs containers from OCI bundles: a directory holding a config.json
+(runtime-spec 1.3) and the root filesystem it names. Its command line is
+runc's, so engines (podman, containerd, docker, CRI-O) use it as a drop-in
+runc binary.
+
+The lifecycle is create, start, kill and delete; run does create and start
+in one step and waits for the container:
+
+    # hako run [ -b bundle ] <container-id>
+
+"<container-id>" names the container on this host and must be unique under
+the state directory (--root). The bundle defaults to the current directory.
+
+When a container will not start, "hako doctor" reports what this host
+supports.`
+
+// newApp builds the command line; g receives the global flags once they
+// are parsed.
+func newApp(g *global) *cli.App {
+	root, _ := defaultRoot()
+	sort.Slice(commands, func(i, j int) bool { return commands[i].Name < commands[j].Name })
+	for _, c := range commands {
+		// A verb has no subcommands to list help for, and a boolean
+		// flag's default goes without saying (runc's help shows neither).
+		c.HideHelpCommand = true
+		quietBools(c.Flags)
 	}
-	sort.Strings(names)
-	for _, n := range names {
-		fmt.Fprintf(w, "  %-10s %s\n", n, verbs[n].usage)
+	app := &cli.App{
+		Name:                      "hako",
+		Usage:                     appUsage,
+		Description:               appDescription,
+		Version:                   version,
+		Commands:                  commands,
+		EnableBashCompletion:      true,
+		DisableSliceFlagSeparator: true,
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "debug", Usage: "enable debug logging"},
+			&cli.StringFlag{Name: "log", Usage: "write hako's log to this file (default: stderr)"},
+			&cli.StringFlag{Name: "log-format", Value: "text", Usage: "log format: 'text' or 'json'"},
+			&cli.StringFlag{Name: "root", Value: root, Usage: "directory for container state (best on a tmpfs)"},
+			&cli.BoolFlag{Name: "systemd-cgroup", Usage: "manage cgroups through systemd; cgroupsPath is then \"slice:prefix:name\", e.g. \"system.slice:hako:434234\""},
+			&cli.StringFlag{Name: "rootless", Value: "auto", Usage: "tolerate cgroup permission errors: 'true', 'false' or 'auto'"},
+			&cli.StringFlag{Name: "criu", Value: "criu", Usage: "path to the criu binary (checkpoint, restore)"},
+		},
+		// Errors come back from Run: realMain logs them and chooses the
+		// exit code (urfave/cli would otherwise exit on its own).
+		ExitErrHandler: func(*cli.Context, error) {},
+		Before: func(ctx *cli.Context) error {
+			g.root = ctx.String("root")
+			g.rootSet = ctx.IsSet("root")
+			g.logPath = ctx.String("log")
+			g.logFormat = ctx.String("log-format")
+			g.debug = ctx.Bool("debug")
+			g.systemd = ctx.Bool("systemd-cgroup")
+			g.rootless = ctx.String("rootless")
+			g.criu = ctx.String("criu")
+			if !g.rootSet {
+				_, g.xdgRoot = defaultRoot()
+			}
+			var err error
+			if g.log, err = logs.Open(g.logPath, g.logFormat, g.debug); err != nil {
+				return err
+			}
+			trace.Mark("parsed")
+			return checkRootless(g)
+		},
 	}
-	fmt.Fprintf(w, "\nglobal options:\n")
-	globalFlags(&global{}).PrintDefaults()
+	quietBools(app.Flags)
+	return app
 }
 
-func globalFlags(g *global) *flag.FlagSet {
-	fs := flag.NewFlagSet("hako", flag.ContinueOnError)
-	root, _ := defaultRoot()
-	fs.StringVar(&g.root, "root", root, "root directory for storage of container state")
-	fs.StringVar(&g.logPath, "log", "", "log file path (default stderr)")
-	fs.StringVar(&g.logFormat, "log-format", "text", "log format: text or json")
-	fs.BoolVar(&g.debug, "debug", false, "enable debug logging")
-	fs.BoolVar(&g.systemd, "systemd-cgroup", false, "use the systemd cgroup driver")
-	fs.StringVar(&g.rootless, "rootless", "auto", "rootless mode: true, false or auto")
-	fs.StringVar(&g.criu, "criu", "criu", "path to the criu binary (checkpoint/restore)")
-	return fs
+func quietBools(flags []cli.Flag) {
+	for _, f := range flags {
+		if b, ok := f.(*cli.BoolFlag); ok {
+			b.DisableDefaultText = true
+		}
+	}
 }
 
 func main() {
@@ -124,80 +188,202 @@ func main() {
 		io.Copy(io.Discard, os.Stdin)
 		return
 	}
-	os.Exit(realMain(os.Args[1:]))
+	os.Exit(realMain(os.Args))
 }
 
+// realMain runs the command line args (args[0] is the program) and
+// returns the exit status: 0, the container's status for run and exec,
+// 255 for exec's own failures, 3 for an unknown verb (as runc), else 1.
 func realMain(args []string) int {
-	g := &global{}
-	fs := globalFlags(g)
-	fs.SetOutput(io.Discard)
-	showVersion := fs.Bool("version", false, "print the version")
-	fs.BoolVar(showVersion, "v", false, "print the version")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			usage(os.Stdout)
-			return 0
-		}
-		fmt.Fprintf(os.Stderr, "hako: %v\n", err)
-		return 1
-	}
-	fs.Visit(func(f *flag.Flag) { g.rootSet = g.rootSet || f.Name == "root" })
-	if !g.rootSet {
-		_, g.xdgRoot = defaultRoot()
-	}
-	if *showVersion {
-		fmt.Printf("hako version %s\nspec: %s\ngo: %s\n", version, specVersion(), runtime.Version())
+	cli.VersionPrinter = printVersion
+	app := newApp(g)
+	err := app.Run(reorderArgs(app, args))
+	if err == nil {
+		trace.Mark("done")
 		return 0
 	}
-	var err error
-	if g.log, err = logs.Open(g.logPath, g.logFormat, g.debug); err != nil {
-		fmt.Fprintf(os.Stderr, "hako: %v\n", err)
-		return 1
+	var ee *exitError
+	if errors.As(err, &ee) {
+		return ee.code
 	}
-	rest := fs.Args()
-	if len(rest) == 0 {
-		usage(os.Stderr)
-		return 1
+	code := 1
+	var ce *codeError
+	var xe cli.ExitCoder
+	if errors.As(err, &ce) {
+		code = ce.code
+	} else if errors.As(err, &xe) {
+		code = xe.ExitCode()
 	}
-	v, ok := verbs[rest[0]]
-	if !ok {
-		if rest[0] == "help" {
-			usage(os.Stdout)
-			return 0
-		}
-		return fail(g, fmt.Errorf("no such command %q", rest[0]))
+	if g.log == nil {
+		// The global flags themselves were wrong: log as the defaults say.
+		g.log, _ = logs.Open("", "text", false)
 	}
-	if err := checkRootless(g); err != nil {
-		return fail(g, err)
-	}
-	trace.Mark("parsed " + rest[0])
-	if err := v.run(g, rest[1:]); err != nil {
-		var ee *exitError
-		if errors.As(err, &ee) {
-			return ee.code
-		}
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		code := fail(g, err)
-		var ce *codeError
-		if errors.As(err, &ce) {
-			code = ce.code
-		}
-		return code
-	}
-	trace.Mark("done")
-	return 0
-}
-
-// fail logs the error as the last log line (containerd reads it there) and,
-// when the log goes to a file, also prints it plainly on stderr.
-func fail(g *global, err error) int {
-	g.log.Errorf("%v", err)
+	g.log.Errorf("%s", strings.TrimSpace(err.Error()))
 	if g.logPath != "" {
 		fmt.Fprintf(os.Stderr, "hako: %v\n", err)
 	}
-	return 1
+	return code
+}
+
+// printVersion prints the version in runc's layout, which tools parse.
+func printVersion(ctx *cli.Context) {
+	fmt.Printf("%s version %s\n", ctx.App.Name, ctx.App.Version)
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" {
+				fmt.Printf("commit: %s\n", s.Value)
+			}
+		}
+	}
+	fmt.Printf("spec: %s\ngo: %s\n", specVersion(), runtime.Version())
+	if v := seccomp.LibraryVersion(); v != "" {
+		fmt.Printf("libseccomp: %s\n", v)
+	}
+}
+
+// reorderArgs moves a verb's flags before its positional arguments, so
+// that `delete ID -f` works as it does in runc (whose urfave/cli v1
+// reorders them; v2 stops at the first argument, as the flag package
+// does). Verbs whose arguments are a command line of their own (exec, ps)
+// keep their order, and nothing after "--" moves.
+func reorderArgs(app *cli.App, args []string) []string {
+	if len(args) < 2 {
+		return args
+	}
+	i := 1
+	i, ok := skipFlags(app.Flags, args, i)
+	if !ok || i >= len(args) {
+		return args
+	}
+	cmd := findCommand(app.Commands, args[i])
+	if cmd == nil || cmd.SkipFlagParsing || keepArgOrder[cmd.Name] {
+		return args
+	}
+	out := append([]string{}, args[:i+1]...)
+	var flags, pos []string
+	rest := args[i+1:]
+	for j := 0; j < len(rest); j++ {
+		a := rest[j]
+		if a == "--" {
+			pos = append(pos, rest[j:]...)
+			break
+		}
+		if a == "-" || !strings.HasPrefix(a, "-") {
+			pos = append(pos, a)
+			continue
+		}
+		flags = append(flags, a)
+		if takesValue(cmd.Flags, a) && !strings.Contains(a, "=") && j+1 < len(rest) {
+			j++
+			flags = append(flags, rest[j])
+		}
+	}
+	return append(append(out, flags...), pos...)
+}
+
+// keepArgOrder are the verbs whose trailing arguments are passed on
+// (exec's command, ps's options): their flags end at the first argument.
+var keepArgOrder = map[string]bool{"exec": true, "ps": true}
+
+// skipFlags steps over the flags at args[i:] and returns the index of the
+// first argument that is not one; ok is false at an unknown flag (left
+// for the parser to report).
+func skipFlags(flags []cli.Flag, args []string, i int) (int, bool) {
+	for i < len(args) && strings.HasPrefix(args[i], "-") && args[i] != "-" {
+		if args[i] == "--" {
+			return i + 1, true
+		}
+		if flagByName(flags, args[i]) == nil {
+			return i, false
+		}
+		if takesValue(flags, args[i]) && !strings.Contains(args[i], "=") {
+			i++
+		}
+		i++
+	}
+	return i, true
+}
+
+// builtinFlag stands for the boolean flags urfave/cli adds itself.
+var builtinFlag = &cli.BoolFlag{Name: "help"}
+
+func findCommand(cmds []*cli.Command, name string) *cli.Command {
+	for _, c := range cmds {
+		if c.HasName(name) {
+			return c
+		}
+	}
+	return nil
+}
+
+// flagByName finds the flag an argument such as "--root=/x" or "-f" names.
+func flagByName(flags []cli.Flag, arg string) cli.Flag {
+	name, _, _ := strings.Cut(strings.TrimLeft(arg, "-"), "=")
+	switch name {
+	case "help", "h", "version", "v", "generate-bash-completion":
+		return builtinFlag
+	}
+	for _, f := range flags {
+		for _, n := range f.Names() {
+			if n == name {
+				return f
+			}
+		}
+	}
+	return nil
+}
+
+// takesValue says whether the flag an argument names needs a value (the
+// next argument unless given as --x=y); unknown and boolean flags do not.
+func takesValue(flags []cli.Flag, arg string) bool {
+	f := flagByName(flags, arg)
+	if f == nil {
+		return false
+	}
+	if dg, ok := f.(cli.DocGenerationFlag); ok {
+		return dg.TakesValue()
+	}
+	return false
+}
+
+// completeIDs completes a verb's container id from the state root, and
+// its flags after a "-".
+func completeIDs(ctx *cli.Context) {
+	if a := ctx.Args().Slice(); len(a) > 0 && strings.HasPrefix(a[len(a)-1], "-") {
+		cli.DefaultCompleteWithFlags(ctx.Command)(ctx)
+		return
+	}
+	if ctx.NArg() > 0 {
+		return
+	}
+	cs, err := libcontainer.List(g.root)
+	if err != nil {
+		return
+	}
+	for _, c := range cs {
+		fmt.Println(c.ID)
+	}
+}
+
+// checkArgs checks a verb's argument count: at least min and, when max is
+// not -1, at most max. A wrong count prints the verb's help and fails
+// with runc's wording.
+func checkArgs(ctx *cli.Context, min, max int) error {
+	n := ctx.NArg()
+	var err error
+	switch {
+	case min == max && n != min:
+		err = fmt.Errorf("%s: %q requires exactly %d argument(s)", ctx.App.Name, ctx.Command.Name, min)
+	case n < min:
+		err = fmt.Errorf("%s: %q requires a minimum of %d argument(s)", ctx.App.Name, ctx.Command.Name, min)
+	case max >= 0 && n > max:
+		err = fmt.Errorf("%s: %q requires a maximum of %d argument(s)", ctx.App.Name, ctx.Command.Name, max)
+	}
+	if err != nil {
+		fmt.Printf("Incorrect Usage.\n\n")
+		cli.HelpPrinter(ctx.App.Writer, cli.CommandHelpTemplate, ctx.Command)
+	}
+	return err
 }
 
 // checkRootless resolves --rootless as runc does. It only decides how
@@ -219,60 +405,4 @@ func checkRootless(g *global) error {
 		return fmt.Errorf("--rootless: invalid value %q (want true, false or auto)", g.rootless)
 	}
 	return nil
-}
-
-// newFlags builds a verb's flag set; -h/--help print its usage.
-func newFlags(name, argsUsage string) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.Usage = func() {
-		fmt.Fprintf(os.Stderr, "usage: hako %s [options] %s\n", name, argsUsage)
-		fs.PrintDefaults()
-	}
-	fs.SetOutput(os.Stderr)
-	return fs
-}
-
-// parseArgs parses flags, allowing them after positional arguments too
-// (`delete ID -f` works as in runc), and checks the argument count.
-func parseArgs(fs *flag.FlagSet, args []string, min, max int) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			break
-		}
-		if args[0] == "--" {
-			pos = append(pos, args[1:]...)
-			break
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
-	}
-	if len(pos) < min || (max >= 0 && len(pos) > max) {
-		want := fmt.Sprintf("%d", min)
-		if max != min {
-			want = fmt.Sprintf("at least %d", min)
-			if max > 0 {
-				want = fmt.Sprintf("%d to %d", min, max)
-			}
-		}
-		return nil, fmt.Errorf("%s: %s argument(s) expected, got %d (%s)", fs.Name(), want, len(pos), strings.Join(pos, " "))
-	}
-	return pos, nil
-}
-
-// bindAlias registers the same variable under a long and a short name.
-func boolFlag(fs *flag.FlagSet, p *bool, names []string, usage string) {
-	for _, n := range names {
-		fs.BoolVar(p, n, false, usage)
-	}
-}
-
-func stringFlag(fs *flag.FlagSet, p *string, names []string, def, usage string) {
-	for _, n := range names {
-		fs.StringVar(p, n, def, usage)
-	}
 }

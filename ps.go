@@ -9,24 +9,31 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/urfave/cli/v2"
+
 	"github.com/hako-runtime/hako/libcontainer"
 )
 
 func init() {
-	verbs["ps"] = verb{"list the processes of a container", runPs}
+	register(&cli.Command{
+		Name:      "ps",
+		Usage:     "list the processes running in a container",
+		ArgsUsage: "<container-id> [ps options]",
+		Description: `Runs the host's ps(1) with [ps options] (default: -ef) and keeps the lines
+of the container's processes; --format json prints their pids instead.`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "table", Usage: "output format: 'table' or 'json'"},
+		},
+		BashComplete: completeIDs,
+		Action:       runPs,
+	})
 }
 
-func runPs(g *global, args []string) error {
-	fs := newFlags("ps", "<container-id> [ps options]")
-	var format string
-	stringFlag(fs, &format, []string{"format", "f"}, "table", "table or json")
-	if err := fs.Parse(args); err != nil {
+func runPs(ctx *cli.Context) error {
+	if err := checkArgs(ctx, 1, -1); err != nil {
 		return err
 	}
-	rest := fs.Args()
-	if len(rest) < 1 {
-		return fmt.Errorf("ps: container id expected")
-	}
+	format, rest := ctx.String("format"), ctx.Args().Slice()
 	c, err := libcontainer.View(g.root, rest[0])
 	if err != nil {
 		return err

@@ -8,35 +8,44 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/urfave/cli/v2"
+
 	"github.com/hako-runtime/hako/libcontainer"
 	"github.com/hako-runtime/hako/libcontainer/trace"
 )
 
 func init() {
-	verbs["run"] = verb{"create and start a container, and wait for it unless detached", runRun}
+	register(&cli.Command{
+		Name:      "run",
+		Usage:     "create and run a container",
+		ArgsUsage: "<container-id>",
+		Description: `Creates the container from the bundle and starts it, as "create" then
+"start" would. Without -d, hako waits for it: stdio is relayed (or the
+terminal, when process.terminal), signals are forwarded, the container is
+deleted once it exits (unless --keep) and hako exits with its status.
+
+    # hako run -b /srv/bundles/web01 web01`,
+		Flags: append(createFlags(),
+			&cli.BoolFlag{Name: "detach", Aliases: []string{"d"}, Usage: "return once the container runs"},
+			&cli.BoolFlag{Name: "keep", Usage: "do not delete the container after it exits"},
+			&cli.BoolFlag{Name: "no-subreaper", Usage: "do not become a subreaper for the container's processes"},
+		),
+		Action: runRun,
+	})
 }
 
-func runRun(g *global, args []string) error {
-	o := &libcontainer.CreateOpts{Root: g.root, Systemd: g.systemd, Log: g.log, Rootless: g.rootlessCgroups, RootSticky: g.xdgRoot}
-	fs := newFlags("run", "<container-id>")
-	createFlags(fs, o)
-	var detach, keep, noSubreaper bool
-	boolFlag(fs, &detach, []string{"detach", "d"}, "detach from the container's process")
-	fs.BoolVar(&keep, "keep", false, "do not delete the container after it exits")
-	fs.BoolVar(&noSubreaper, "no-subreaper", false, "do not become a subreaper for the container's processes")
-	pos, err := parseArgs(fs, args, 1, 1)
-	if err != nil {
+func runRun(ctx *cli.Context) error {
+	if err := checkArgs(ctx, 1, 1); err != nil {
 		return err
 	}
-	o.ID = pos[0]
+	o := createOpts(ctx)
 	o.StartNow = true
-	activationOpts(o)
-	if detach {
+	if ctx.Bool("detach") {
 		c, err := libcontainer.Create(o)
 		if err != nil {
 			return err
 		}
-		notify, err := startCreated(c, g)
+		notify, err := startCreated(c)
 		if err != nil {
 			return err
 		}
@@ -47,11 +56,9 @@ func runRun(g *global, args []string) error {
 		defer notify.Close()
 		return notify.Forward(true)
 	}
-	return foreground(g, o, noSubreaper, keep, func() (*libcontainer.Container, error) {
+	return foreground(o, ctx.Bool("no-subreaper"), ctx.Bool("keep"), func() (*libcontainer.Container, error) {
 		return libcontainer.Create(o)
-	}, func(c *libcontainer.Container) (*libcontainer.NotifyProxy, error) {
-		return startCreated(c, g)
-	})
+	}, startCreated)
 }
 
 // foreground runs a container whose caller waits for it (run, restore
@@ -60,7 +67,7 @@ func runRun(g *global, args []string) error {
 // starts it; then signals and the terminal's size are relayed until the
 // init exits, and the container is deleted unless keep. The result is the
 // init's exit status as an *exitError.
-func foreground(g *global, o *libcontainer.CreateOpts, noSubreaper, keep bool,
+func foreground(o *libcontainer.CreateOpts, noSubreaper, keep bool,
 	mk func() (*libcontainer.Container, error),
 	start func(*libcontainer.Container) (*libcontainer.NotifyProxy, error)) error {
 	if !noSubreaper {
@@ -157,7 +164,7 @@ func foreground(g *global, o *libcontainer.CreateOpts, noSubreaper, keep bool,
 // sd_notify socket bound first when the caller has one. On failure the
 // container is deleted and unlocked. (Start may have released the lock
 // for poststart hooks: the delete takes it anew.)
-func startCreated(c *libcontainer.Container, g *global) (*libcontainer.NotifyProxy, error) {
+func startCreated(c *libcontainer.Container) (*libcontainer.NotifyProxy, error) {
 	notify, err := startNotifying(c)
 	if err == nil {
 		err = c.Start(g.log)

@@ -9,10 +9,25 @@ import (
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/urfave/cli/v2"
 )
 
 func init() {
-	verbs["spec"] = verb{"write a default config.json", runSpec}
+	register(&cli.Command{
+		Name:  "spec",
+		Usage: "write a new config.json to start from",
+		Description: `Writes a config.json (runtime-spec ` + specs.Version + `) that runs "sh" on a terminal in
+the bundle's "rootfs" directory, with the usual namespaces, capabilities,
+mounts and masked paths. Edit it to suit: process.args, mounts, limits.
+
+    # mkdir -p bundle/rootfs && tar -C bundle/rootfs -xf image.tar
+    # cd bundle && hako spec && hako run demo`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "bundle", Aliases: []string{"b"}, Usage: "directory to write config.json to (default: the current one)"},
+			&cli.BoolFlag{Name: "rootless", Usage: "write a config for a container run by an unprivileged user (user namespace, no cgroup limits)"},
+		},
+		Action: runSpec,
+	})
 }
 
 func specVersion() string { return specs.Version }
@@ -99,15 +114,11 @@ func rootlessSpec(s *specs.Spec) {
 	s.Mounts = mounts
 }
 
-func runSpec(g *global, args []string) error {
-	fs := newFlags("spec", "")
-	var bundle string
-	var rootless bool
-	stringFlag(fs, &bundle, []string{"bundle", "b"}, "", "directory to write config.json to")
-	fs.BoolVar(&rootless, "rootless", false, "generate a config for a rootless container")
-	if _, err := parseArgs(fs, args, 0, 0); err != nil {
+func runSpec(ctx *cli.Context) error {
+	if err := checkArgs(ctx, 0, 0); err != nil {
 		return err
 	}
+	bundle, rootless := ctx.String("bundle"), ctx.Bool("rootless")
 	s := defaultSpec()
 	if rootless {
 		rootlessSpec(s)

@@ -3,19 +3,28 @@ package main
 import (
 	"os"
 
+	"github.com/urfave/cli/v2"
+
 	"github.com/hako-runtime/hako/libcontainer"
 )
 
 func init() {
-	verbs["start"] = verb{"start the process of a created container", runStart}
+	register(&cli.Command{
+		Name:      "start",
+		Usage:     "run the program of a created container",
+		ArgsUsage: "<container-id>",
+		Description: `Runs the program config.json names (process.args) in a container made
+by "create": the startContainer hooks run before it, poststart hooks after.`,
+		BashComplete: completeIDs,
+		Action:       runStart,
+	})
 }
 
-func runStart(g *global, args []string) error {
-	pos, err := parseArgs(newFlags("start", "<container-id>"), args, 1, 1)
-	if err != nil {
+func runStart(ctx *cli.Context) error {
+	if err := checkArgs(ctx, 1, 1); err != nil {
 		return err
 	}
-	c, err := libcontainer.Load(g.root, pos[0])
+	c, err := libcontainer.Load(g.root, ctx.Args().First())
 	if err != nil {
 		return err
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -11,12 +10,67 @@ import (
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/urfave/cli/v2"
 
 	"github.com/hako-runtime/hako/libcontainer"
 )
 
 func init() {
-	verbs["update"] = verb{"update the resource limits of a container", runUpdate}
+	register(&cli.Command{
+		Name:      "update",
+		Usage:     "change the resource limits of a running container",
+		ArgsUsage: "<container-id>",
+		Description: `Changes the limits of the container's cgroup (linux.resources) and records
+them in its state. Give limits as flags or as a JSON linux.resources
+document with --resources (a file, or - for stdin); with --resources
+every other flag is ignored, as in runc. Unchanged values may be left out:
+
+    {"memory": {"limit": 0, "reservation": 0, "swap": 0},
+     "cpu": {"shares": 0, "quota": 0, "burst": 0, "period": 0,
+             "realtimeRuntime": 0, "realtimePeriod": 0,
+             "cpus": "", "mems": "", "idle": 0},
+     "blockIO": {"weight": 0}, "pids": {"limit": 0}}
+
+Sizes take a unit (k, m, g, t, p; with b or ib); -1 means unlimited.`,
+		Flags:        updateFlags(),
+		BashComplete: completeIDs,
+		Action:       runUpdate,
+	})
+}
+
+// updateFlagNames are update's limit flags, in runc's order; they are all
+// read as strings and parsed by applyUpdateFlags, so that an unparsable
+// value names its flag.
+var updateFlagNames = []struct{ name, usage string }{
+	{"blkio-weight", "block IO weight, 10 to 1000"},
+	{"cpu-period", "CFS period, in microseconds (0: the kernel's default)"},
+	{"cpu-quota", "CFS quota: CPU time allowed per period, in microseconds"},
+	{"cpu-burst", "CFS burst: CPU time that may accumulate beyond the quota, in microseconds"},
+	{"cpu-share", "CPU shares (the weight against other cgroups)"},
+	{"cpu-rt-period", "realtime period, in microseconds (0: the kernel's default)"},
+	{"cpu-rt-runtime", "realtime runtime allowed per period, in microseconds"},
+	{"cpuset-cpus", "CPUs to run on (e.g. 0-3,6)"},
+	{"cpuset-mems", "memory nodes to use (e.g. 0,1)"},
+	{"memory", "memory limit, in bytes or with a unit"},
+	{"cpu-idle", "1 makes the cgroup SCHED_IDLE, 0 restores the default"},
+	{"memory-reservation", "memory soft limit, in bytes or with a unit"},
+	{"memory-swap", "memory plus swap limit, in bytes or with a unit; -1 for unlimited swap"},
+	{"pids-limit", "maximum number of processes (-1: unlimited)"},
+	{"l3-cache-schema", "Intel RDT/CAT L3 cache schema (not supported by hako)"},
+	{"mem-bw-schema", "Intel RDT/MBA memory bandwidth schema (not supported by hako)"},
+}
+
+func updateFlags() []cli.Flag {
+	fs := []cli.Flag{&cli.StringFlag{Name: "resources", Aliases: []string{"r"}, Usage: "path of a JSON linux.resources document, or - for stdin"}}
+	for _, f := range updateFlagNames {
+		fs = append(fs, &cli.StringFlag{Name: f.name, Usage: f.usage})
+	}
+	// Accepted and ignored (with a warning) as runc does; and hako's
+	// older spelling of --cpu-share.
+	for _, n := range []string{"kernel-memory", "kernel-memory-tcp", "cpu-shares"} {
+		fs = append(fs, &cli.StringFlag{Name: n, Hidden: true})
+	}
+	return fs
 }
 
 // parseBytes reads sizes as runc does (docker/go-units RAMInBytes): a
@@ -49,32 +103,17 @@ func parseBytes(s string) (int64, error) {
 	return int64(v * float64(int64(1)<<(10*(strings.IndexByte("kmgtp", sfx[0])+1)))), nil
 }
 
-type updateFlags struct {
-	fs  *flag.FlagSet
-	set map[string]string
-}
-
-func runUpdate(g *global, args []string) error {
-	fs := newFlags("update", "<container-id>")
-	var resFile string
-	stringFlag(fs, &resFile, []string{"resources", "r"}, "", "path to a JSON linux.resources file, or - for stdin")
-	names := []string{"memory", "memory-reservation", "memory-swap", "kernel-memory", "kernel-memory-tcp",
-		"cpu-share", "cpu-shares", "cpu-quota", "cpu-period", "cpu-burst", "cpu-rt-period", "cpu-rt-runtime", "cpu-idle",
-		"cpuset-cpus", "cpuset-mems", "pids-limit", "blkio-weight", "l3-cache-schema", "mem-bw-schema"}
-	vals := map[string]*string{}
-	for _, n := range names {
-		vals[n] = fs.String(n, "", "")
-	}
-	pos, err := parseArgs(fs, args, 1, 1)
-	if err != nil {
+func runUpdate(ctx *cli.Context) error {
+	if err := checkArgs(ctx, 1, 1); err != nil {
 		return err
 	}
+	resFile := ctx.String("resources")
 	set := map[string]string{}
-	fs.Visit(func(f *flag.Flag) {
-		if _, ok := vals[f.Name]; ok {
-			set[f.Name] = f.Value.String()
+	for _, n := range ctx.LocalFlagNames() {
+		if n != "resources" && n != "r" {
+			set[n] = ctx.String(n)
 		}
-	})
+	}
 	r := &specs.LinuxResources{}
 	// As in runc, a resources file makes every other flag ignored.
 	if resFile != "" {
@@ -111,7 +150,7 @@ func runUpdate(g *global, args []string) error {
 		zero := uint64(0)
 		c.Shares = &zero
 	}
-	c, err := libcontainer.Load(g.root, pos[0])
+	c, err := libcontainer.Load(g.root, ctx.Args().First())
 	if err != nil {
 		return err
 	}
