@@ -5,13 +5,13 @@ BIN := hako
 PKGS_PURE := ./libcontainer/logs/... ./libcontainer/intelrdt/... ./libcontainer/caps/... ./libcontainer/validate/... \
 	./libcontainer/rootfs/... ./libcontainer/hooks/... ./cgroups/... ./seccomp/...
 
-.PHONY: all build deps demo test unit integration vm-tests bench bench-vm lint clean test-engines conformance test-cri
+.PHONY: all build deps demo test unit integration vm-tests bench bench-vm lint clean test-engines conformance test-cri man install uninstall
 
 all: build
 
 # Debian packages the build, tests, demo and bench use; installed only when
 # something is missing, so repeated runs cost nothing.
-DEB_PKGS := gcc make pkg-config libseccomp-dev bats jq busybox-static runc crun hyperfine iproute2 util-linux procps apparmor uidmap passwd podman attr libcap2-bin criu
+DEB_PKGS := gcc make pkg-config libseccomp-dev bats jq busybox-static runc crun hyperfine iproute2 util-linux procps apparmor uidmap passwd podman attr libcap2-bin criu man-db zsh
 deps:
 	@missing=""; for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
@@ -25,8 +25,35 @@ deps:
 # Static (libseccomp.a from libseccomp-dev): the init's last stage is this
 # binary exec'd inside the container, where the host's dynamic loader is
 # not; a dynamic build works too, with the init waiting for `start` in Go.
+# urfave_cli_no_docs: the man pages are made by `make man`, not by the
+# runtime, which so carries no markdown/roff code.
 build:
-	$(GO) build -trimpath -tags netgo,osusergo -ldflags '-extldflags=-static' -o $(BIN) .
+	$(GO) build -trimpath -tags netgo,osusergo,urfave_cli_no_docs -ldflags '-extldflags=-static' -o $(BIN) .
+
+# Man pages (section 8) from the command definitions: hako.8 and
+# hako-<verb>.8 (man.go, built only with the hakoman tag).
+MAN_DIR := .cache/man
+man:
+	rm -rf $(MAN_DIR)
+	$(GO) run -tags hakoman . man-pages $(MAN_DIR)
+
+# `make install` puts the binary, the man pages and the bash and zsh
+# completions under $(DESTDIR)$(PREFIX), as runc's Makefile lays them out.
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+BASH_COMPLETION_DIR ?= $(PREFIX)/share/bash-completion/completions
+ZSH_COMPLETION_DIR ?= $(PREFIX)/share/zsh/vendor-completions
+install: build man
+	install -D -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/$(BIN)
+	install -d $(DESTDIR)$(MANDIR)/man8
+	install -m 0644 $(MAN_DIR)/*.8 $(DESTDIR)$(MANDIR)/man8/
+	install -D -m 0644 contrib/completions/bash/hako $(DESTDIR)$(BASH_COMPLETION_DIR)/hako
+	install -D -m 0644 contrib/completions/zsh/_hako $(DESTDIR)$(ZSH_COMPLETION_DIR)/_hako
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/$(BIN) $(DESTDIR)$(MANDIR)/man8/hako.8 $(DESTDIR)$(MANDIR)/man8/hako-*.8 \
+		$(DESTDIR)$(BASH_COMPLETION_DIR)/hako $(DESTDIR)$(ZSH_COMPLETION_DIR)/_hako
 
 demo: deps build
 	@hack/demo.sh

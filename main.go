@@ -130,6 +130,7 @@ func newApp(g *global) *cli.App {
 		Usage:                     appUsage,
 		Description:               appDescription,
 		Version:                   version,
+		ArgsUsage:                 "[arguments...]",
 		Commands:                  commands,
 		EnableBashCompletion:      true,
 		DisableSliceFlagSeparator: true,
@@ -247,7 +248,8 @@ func printVersion(ctx *cli.Context) {
 // does). Verbs whose arguments are a command line of their own (exec, ps)
 // keep their order, and nothing after "--" moves.
 func reorderArgs(app *cli.App, args []string) []string {
-	if len(args) < 2 {
+	// Completion wants its flag last; and it reads, never runs, the verb.
+	if len(args) < 2 || args[len(args)-1] == "--generate-bash-completion" {
 		return args
 	}
 	i := 1
@@ -349,14 +351,17 @@ func takesValue(flags []cli.Flag, arg string) bool {
 // completeIDs completes a verb's container id from the state root, and
 // its flags after a "-".
 func completeIDs(ctx *cli.Context) {
-	if a := ctx.Args().Slice(); len(a) > 0 && strings.HasPrefix(a[len(a)-1], "-") {
+	// The word being completed comes last, before the completion flag
+	// (urfave/cli's own flag completion looks there too).
+	if n := len(os.Args); n > 2 && strings.HasPrefix(os.Args[n-2], "-") {
 		cli.DefaultCompleteWithFlags(ctx.Command)(ctx)
 		return
 	}
 	if ctx.NArg() > 0 {
 		return
 	}
-	cs, err := libcontainer.List(g.root)
+	// Before (which sets g) does not run when completing.
+	cs, err := libcontainer.List(ctx.String("root"))
 	if err != nil {
 		return
 	}
