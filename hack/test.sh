@@ -33,7 +33,7 @@ echo "== go test (host: $(uname -r), race detector on the pure packages)"
 go test -race -count=1 -v ./libcontainer/logs/... ./libcontainer/caps/... ./libcontainer/validate/... \
 	./libcontainer/rootfs/... ./libcontainer/hooks/... ./libcontainer/lsm/... ./libcontainer/ ./libcontainer/intelrdt/... \
 	./libcontainer/syncproto/... ./seccomp/... ./cgroups/... \
-	./nsenter/... ./internal/... 2>&1 | tee "$log/go.txt" | grep -E '^(ok|FAIL|---|panic)' || true
+	./nsenter/... ./internal/... . 2>&1 | tee "$log/go.txt" | grep -E '^(ok|FAIL|---|panic)' || true
 [ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
 count_go "$log/go.txt"
 

@@ -1,0 +1,58 @@
+package main
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestReorderArgs(t *testing.T) {
+	app := newApp(&global{})
+	for _, tc := range []struct{ in, want string }{
+		// a verb's flags move before its arguments, with their values
+		{"hako delete ID -f", "hako delete -f ID"},
+		{"hako --root /r delete ID --force", "hako --root /r delete --force ID"},
+		{"hako --root=/r list -q", "hako --root=/r list -q"},
+		{"hako run ID -b /bundle -d", "hako run -b /bundle -d ID"},
+		{"hako run ID --bundle=/b", "hako run --bundle=/b ID"},
+		{"hako kill ID KILL --all", "hako kill --all ID KILL"},
+		{"hako update ID --memory 1m --pids-limit=5", "hako update --memory 1m --pids-limit=5 ID"},
+		// nothing after "--" moves
+		{"hako kill -- ID -9", "hako kill -- ID -9"},
+		{"hako delete ID -- -f", "hako delete ID -- -f"},
+		// exec and ps keep the command's own flags
+		{"hako exec ID ls -l", "hako exec ID ls -l"},
+		{"hako exec -t ID sh -c x", "hako exec -t ID sh -c x"},
+		{"hako ps ID -o pid", "hako ps ID -o pid"},
+		// unknown global flags and verbs are left to the parser to report
+		{"hako --nope delete ID -f", "hako --nope delete ID -f"},
+		{"hako frob ID -f", "hako frob ID -f"},
+		// completion wants its flag last
+		{"hako delete ID --generate-bash-completion", "hako delete ID --generate-bash-completion"},
+		{"hako", "hako"},
+	} {
+		got := reorderArgs(app, strings.Fields(tc.in))
+		if want := strings.Fields(tc.want); !reflect.DeepEqual(got, want) {
+			t.Errorf("reorderArgs(%q) = %q, want %q", tc.in, got, want)
+		}
+	}
+}
+
+// Every verb has a usage line, and every flag a usage text: help and the
+// man pages are made from them.
+func TestCommandsDocumented(t *testing.T) {
+	app := newApp(&global{})
+	if len(app.Commands) < 17 {
+		t.Fatalf("%d verbs registered", len(app.Commands))
+	}
+	for _, c := range app.Commands {
+		if c.Usage == "" || c.Description == "" {
+			t.Errorf("%s: no usage or description", c.Name)
+		}
+		for _, f := range c.VisibleFlags() {
+			if u, ok := f.(interface{ GetUsage() string }); ok && u.GetUsage() == "" && f.Names()[0] != "help" {
+				t.Errorf("%s --%s: no usage", c.Name, f.Names()[0])
+			}
+		}
+	}
+}
