@@ -60,7 +60,7 @@ func criuFlags(imageUsage string) []cli.Flag {
 		&cli.BoolFlag{Name: "lazy-pages", Usage: "use userfaultfd to restore memory pages lazily"},
 		&cli.BoolFlag{Name: "file-locks", Usage: "handle file locks"},
 		&cli.StringFlag{Name: "manage-cgroups-mode", Usage: "CRIU's cgroups mode: soft (default), full, strict or ignore"},
-		&cli.StringSliceFlag{Name: "empty-ns", Usage: "make this namespace (network) but do not restore its contents; repeatable"},
+		listFlag("empty-ns", nil, "make this namespace (network) but do not restore its contents; repeatable"),
 		&cli.BoolFlag{Name: "auto-dedup", Usage: "deduplicate memory images"},
 	}
 }
@@ -78,7 +78,7 @@ func criuOpts(ctx *cli.Context) libcontainer.CheckpointOpts {
 		LazyPages:         ctx.Bool("lazy-pages"),
 		FileLocks:         ctx.Bool("file-locks"),
 		ManageCgroupsMode: ctx.String("manage-cgroups-mode"),
-		EmptyNS:           ctx.StringSlice("empty-ns"),
+		EmptyNS:           listOf(ctx, "empty-ns"),
 		AutoDedup:         ctx.Bool("auto-dedup"),
 	}
 }

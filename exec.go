@@ -34,19 +34,19 @@ fails.
 			&cli.StringFlag{Name: "console-socket", Usage: "path of an AF_UNIX socket that receives the master end of the process's terminal (with -t -d)"},
 			&cli.StringFlag{Name: "pidfd-socket", Usage: "path of an AF_UNIX socket that receives a pidfd of the process"},
 			&cli.StringFlag{Name: "cwd", Usage: "working directory in the container"},
-			&cli.StringSliceFlag{Name: "env", Aliases: []string{"e"}, Usage: "NAME=value to set in the environment; repeatable"},
+			listFlag("env", []string{"e"}, "NAME=value to set in the environment; repeatable"),
 			&cli.BoolFlag{Name: "tty", Aliases: []string{"t"}, Usage: "allocate a pseudo-terminal"},
 			&cli.StringFlag{Name: "user", Aliases: []string{"u"}, Usage: "user to run as: <uid>[:<gid>]"},
-			&cli.StringSliceFlag{Name: "additional-gids", Aliases: []string{"g"}, Usage: "additional group id; repeatable"},
+			listFlag("additional-gids", []string{"g"}, "additional group id; repeatable"),
 			&cli.StringFlag{Name: "process", Aliases: []string{"p"}, Usage: "path of a process.json (runtime-spec process) to run instead"},
 			&cli.BoolFlag{Name: "detach", Aliases: []string{"d"}, Usage: "return once the process runs"},
 			&cli.StringFlag{Name: "pid-file", Usage: "file to write the process id to"},
 			&cli.StringFlag{Name: "process-label", Usage: "SELinux label for the process"},
 			&cli.StringFlag{Name: "apparmor", Usage: "AppArmor profile for the process"},
 			&cli.BoolFlag{Name: "no-new-privs", Usage: "set no_new_privs for the process (--no-new-privs=false clears the container's)"},
-			&cli.StringSliceFlag{Name: "cap", Aliases: []string{"c"}, Usage: "capability to add to the process; repeatable"},
+			listFlag("cap", []string{"c"}, "capability to add to the process; repeatable"),
 			&cli.IntFlag{Name: "preserve-fds", Usage: "pass N more file descriptors, from 3, to the process"},
-			&cli.StringSliceFlag{Name: "cgroup", Usage: "run in this existing sub-cgroup of the container: [controller[,controller...]:]path; repeatable"},
+			listFlag("cgroup", nil, "run in this existing sub-cgroup of the container: [controller[,controller...]:]path; repeatable"),
 			&cli.BoolFlag{Name: "ignore-paused", Usage: "exec even if the container is paused"},
 		},
 		BashComplete: completeIDs,
@@ -87,8 +87,8 @@ func runExec(ctx *cli.Context) error {
 		pidfdSocket            = ctx.String("pidfd-socket")
 		tty, detach            = ctx.Bool("tty"), ctx.Bool("detach")
 		ignorePaused           = ctx.Bool("ignore-paused")
-		env, gids, capsAdd     = ctx.StringSlice("env"), ctx.StringSlice("additional-gids"), ctx.StringSlice("cap")
-		cgroups                = ctx.StringSlice("cgroup")
+		env, gids, capsAdd     = listOf(ctx, "env"), listOf(ctx, "additional-gids"), listOf(ctx, "cap")
+		cgroups                = listOf(ctx, "cgroup")
 		preserve               = ctx.Int("preserve-fds")
 		nnp                    = optBool{v: ctx.Bool("no-new-privs"), set: ctx.IsSet("no-new-privs")}
 		rest                   = ctx.Args().Slice()

@@ -126,14 +126,13 @@ func newApp(g *global) *cli.App {
 		quietBools(c.Flags)
 	}
 	app := &cli.App{
-		Name:                      "hako",
-		Usage:                     appUsage,
-		Description:               appDescription,
-		Version:                   version,
-		ArgsUsage:                 "[arguments...]",
-		Commands:                  commands,
-		EnableBashCompletion:      true,
-		DisableSliceFlagSeparator: true,
+		Name:                 "hako",
+		Usage:                appUsage,
+		Description:          appDescription,
+		Version:              version,
+		ArgsUsage:            "[arguments...]",
+		Commands:             commands,
+		EnableBashCompletion: true,
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "debug", Usage: "enable debug logging"},
 			&cli.StringFlag{Name: "log", Usage: "write hako's log to this file (default: stderr)"},
@@ -368,6 +367,26 @@ func completeIDs(ctx *cli.Context) {
 	for _, c := range cs {
 		fmt.Println(c.ID)
 	}
+}
+
+// listValue is a repeatable flag's values, each kept as given (urfave's
+// StringSlice trims spaces and decodes values starting with "sl:::";
+// an environment variable or a cgroup path must pass through intact).
+type listValue []string
+
+func (l *listValue) String() string     { return strings.Join(*l, ",") }
+func (l *listValue) Set(v string) error { *l = append(*l, v); return nil }
+
+// listFlag is a repeatable string flag; listOf reads it.
+func listFlag(name string, aliases []string, usage string) *cli.GenericFlag {
+	return &cli.GenericFlag{Name: name, Aliases: aliases, Usage: usage, Value: &listValue{}}
+}
+
+func listOf(ctx *cli.Context, name string) []string {
+	if l, ok := ctx.Generic(name).(*listValue); ok {
+		return *l
+	}
+	return nil
 }
 
 // checkArgs checks a verb's argument count: at least min and, when max is
