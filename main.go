@@ -8,6 +8,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -374,8 +375,26 @@ func completeIDs(ctx *cli.Context) {
 // an environment variable or a cgroup path must pass through intact).
 type listValue []string
 
-func (l *listValue) String() string     { return strings.Join(*l, ",") }
-func (l *listValue) Set(v string) error { *l = append(*l, v); return nil }
+// listSerialized marks the whole list, as urfave/cli copies a flag's
+// value to its other names (-e to --env) through Serialize and Set. The
+// NUL cannot occur in a command-line argument, so no value given by a
+// user is ever taken for it.
+const listSerialized = "\x00list:"
+
+func (l *listValue) String() string { return strings.Join(*l, ",") }
+
+func (l *listValue) Set(v string) error {
+	if s, ok := strings.CutPrefix(v, listSerialized); ok {
+		return json.Unmarshal([]byte(s), (*[]string)(l))
+	}
+	*l = append(*l, v)
+	return nil
+}
+
+func (l *listValue) Serialize() string {
+	b, _ := json.Marshal([]string(*l))
+	return listSerialized + string(b)
+}
 
 // listFlag is a repeatable string flag; listOf reads it.
 func listFlag(name string, aliases []string, usage string) *cli.GenericFlag {

@@ -4,6 +4,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/urfave/cli/v2"
 )
 
 func TestReorderArgs(t *testing.T) {
@@ -53,6 +55,45 @@ func TestCommandsDocumented(t *testing.T) {
 			if u, ok := f.(interface{ GetUsage() string }); ok && u.GetUsage() == "" && f.Names()[0] != "help" {
 				t.Errorf("%s --%s: no usage", c.Name, f.Names()[0])
 			}
+		}
+	}
+}
+
+// A repeatable flag given by its short and long names alike keeps every
+// value once, in order, exactly as given.
+func TestListFlag(t *testing.T) {
+	app := newApp(&global{})
+	var got []string
+	for _, c := range app.Commands {
+		if c.Name == "exec" {
+			c.Action = func(ctx *cli.Context) error { got = listOf(ctx, "env"); return nil }
+		}
+	}
+	app.Before = nil
+	for _, tc := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"-e", "A=1", "-e", "B= 2 ", "-e", "C=x,y", "-e", "D=sl:::[\"z\"]"}, []string{"A=1", "B= 2 ", "C=x,y", "D=sl:::[\"z\"]"}},
+		{[]string{"--env", "A=1", "--env", "A=2"}, []string{"A=1", "A=2"}},
+		{nil, nil},
+	} {
+		got = nil
+		// A process parses one command line: the flags' values start
+		// empty each time here.
+		for _, c := range app.Commands {
+			for _, f := range c.Flags {
+				if gf, ok := f.(*cli.GenericFlag); ok {
+					gf.Value = &listValue{}
+				}
+			}
+		}
+		args := append(append([]string{"hako", "exec"}, tc.args...), "ID", "true")
+		if err := app.Run(args); err != nil {
+			t.Fatalf("%q: %v", args, err)
+		}
+		if !reflect.DeepEqual(got, tc.want) && !(len(got) == 0 && len(tc.want) == 0) {
+			t.Errorf("%q: env %q, want %q", args, got, tc.want)
 		}
 	}
 }
