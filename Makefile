@@ -27,8 +27,10 @@ deps:
 # not; a dynamic build works too, with the init waiting for `start` in Go.
 # urfave_cli_no_docs: the man pages are made by `make man`, not by the
 # runtime, which so carries no markdown/roff code.
+# The commit `hako --version` prints, as runc's does.
+COMMIT ?= $(shell git describe --always --dirty --long 2>/dev/null)
 build:
-	$(GO) build -trimpath -tags netgo,osusergo,urfave_cli_no_docs -ldflags '-extldflags=-static' -o $(BIN) .
+	$(GO) build -trimpath -tags netgo,osusergo,urfave_cli_no_docs -ldflags '-extldflags=-static -X main.gitCommit=$(COMMIT)' -o $(BIN) .
 
 # Man pages (section 8) from the command definitions: hako.8 and
 # hako-<verb>.8 (man.go, built only with the hakoman tag).

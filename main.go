@@ -31,6 +31,10 @@ import (
 
 var version = "0.1.0"
 
+// gitCommit is set at link time (make build: -X main.gitCommit=...); the
+// Go toolchain's own vcs stamp is used when it is empty.
+var gitCommit = ""
+
 func init() {
 	if len(os.Args) > 1 && os.Args[1] == "init" {
 		// Credentials, capabilities and seccomp are per thread: the init
@@ -229,12 +233,16 @@ func realMain(args []string) int {
 // printVersion prints the version in runc's layout, which tools parse.
 func printVersion(ctx *cli.Context) {
 	fmt.Printf("%s version %s\n", ctx.App.Name, ctx.App.Version)
-	if bi, ok := debug.ReadBuildInfo(); ok {
+	commit := gitCommit
+	if bi, ok := debug.ReadBuildInfo(); ok && commit == "" {
 		for _, s := range bi.Settings {
 			if s.Key == "vcs.revision" {
-				fmt.Printf("commit: %s\n", s.Value)
+				commit = s.Value
 			}
 		}
+	}
+	if commit != "" {
+		fmt.Printf("commit: %s\n", commit)
 	}
 	fmt.Printf("spec: %s\ngo: %s\n", specVersion(), runtime.Version())
 	if v := seccomp.LibraryVersion(); v != "" {
