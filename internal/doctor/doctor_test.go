@@ -337,8 +337,10 @@ state
 	}
 }
 
-// The real probes on this machine: quick, and nothing left behind (no
-// mount, no file in the temporary directory, no child process).
+// The real probes on this machine: quick, nothing in the temporary
+// directory, no child process left. (That no mount or cgroup is left is
+// checked by doctor.bats, which runs alone: other packages' tests may
+// mount things while this one runs.)
 func TestGather(t *testing.T) {
 	// The probes' child: it only has to hold its namespace until its
 	// stdin closes, as hako does (a -race test binary starts slowly).
@@ -347,30 +349,18 @@ func TestGather(t *testing.T) {
 	if err := os.WriteFile(self, []byte("#!/bin/sh\nexec cat >/dev/null\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	mounts := func() string { b, _ := os.ReadFile("/proc/self/mountinfo"); return string(b) }
-	tmp := func() []string {
-		e, _ := os.ReadDir(os.TempDir())
-		var out []string
-		for _, x := range e {
-			out = append(out, x.Name())
-		}
-		return out
+	tmp := dir + "/tmp"
+	if err := os.Mkdir(tmp, 0o755); err != nil {
+		t.Fatal(err)
 	}
-	m0, t0 := mounts(), tmp()
+	t.Setenv("TMPDIR", tmp)
 	start := time.Now()
 	f := Gather(Options{Root: dir + "/state", Criu: "criu", Self: self})
 	if d := time.Since(start); d > 2*time.Second {
 		t.Errorf("Gather took %s", d)
 	}
-	if m := mounts(); m != m0 {
-		t.Errorf("mounts changed:\n%s\n---\n%s", m0, m)
-	}
-	if t1 := tmp(); !reflect.DeepEqual(t0, t1) {
-		// t.TempDir lives below os.TempDir: compare without it.
-		t1 = slices.DeleteFunc(t1, func(n string) bool { return !slices.Contains(t0, n) && strings.HasPrefix(n, "TestGather") })
-		if !reflect.DeepEqual(t0, t1) {
-			t.Errorf("temporary directory changed: %v -> %v", t0, t1)
-		}
+	if e, _ := os.ReadDir(tmp); len(e) > 0 {
+		t.Errorf("files left in TMPDIR: %v", e)
 	}
 	if b, _ := os.ReadFile("/proc/self/task/" + itoa(os.Getpid()) + "/children"); len(bytes.TrimSpace(b)) > 0 {
 		t.Errorf("children left: %s", b)
