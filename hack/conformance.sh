@@ -22,7 +22,7 @@ HAKO=${HAKO:-$TOP/hako}
 REF_RUNC=${REF_RUNC:-$TOP/.cache/ref/runc}
 OUT=${CONFORMANCE_OUT:-$TOP/.cache/conformance}
 TIMEOUT=${CONFORMANCE_TIMEOUT:-120}
-RUNTIMES=${CONFORMANCE_RUNTIMES:-hako runc}
+RUNTIMES=${CONFORMANCE_RUNTIMES:-hako runc runc-statx}
 LOCK=/tmp/hako-suite.lock
 GO=${GO:-go}
 
@@ -67,6 +67,7 @@ for b in "$HAKO" "$REF_RUNC" /bin/busybox; do
 	[ -x "$b" ] || die "$b not found (make build, make $REF_RUNC, apt-get install busybox-static)"
 done
 command -v flock >/dev/null || die "flock not found (util-linux)"
+command -v jq >/dev/null || die "jq not found (apt-get install jq)"
 
 # ---- build (no lock: nothing here starts a container) ----------------------
 build() {
@@ -120,7 +121,7 @@ kill_marked() {
 	for p in /proc/[0-9]*; do
 		p=${p#/proc/}
 		[ "$p" = $$ ] && continue
-		if tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qxF "$MARK"; then
+		if tr "\\0" "\\n" 2>/dev/null <"/proc/$p/environ" | grep -qxF "$MARK"; then
 			kill -KILL "$p" 2>/dev/null || true
 		fi
 	done
@@ -144,16 +145,40 @@ cleanup_run() {
 	# only: a cgroup that still has processes stays and is reported).
 	list_suite_cgroups | comm -13 "$CG_BEFORE" - | while read -r c; do
 		find "$c" -depth -type d -exec rmdir {} + 2>/dev/null || true
-		[ -d "$c" ] && echo "conformance: cgroup $c left behind" >&2
+		if [ -d "$c" ]; then echo "conformance: cgroup $c left behind" >&2; fi
 	done
 	# Bundles the programs did not remove (a failed create keeps its ocitest*).
 	find "$WORK/tmp" -mindepth 1 -maxdepth 1 -exec rm -rf --one-file-system {} + 2>/dev/null || true
 }
 
+# The suite lock (shared with every container test run on this machine) is
+# taken per batch: held while programs run, given up after BATCH seconds so
+# that other suites get their turn, never held while building or idle. The
+# programs get fd 9 closed, so nothing they leave behind keeps the lock.
+BATCH=${CONFORMANCE_BATCH:-120}
+locked=0 batch_start=0
+lock() {
+	if [ $locked = 1 ] && [ $((SECONDS - batch_start)) -ge "$BATCH" ]; then
+		flock -u 9
+		locked=0
+		sleep 2
+	fi
+	if [ $locked = 0 ]; then
+		exec 9>>"$LOCK"
+		flock 9
+		locked=1 batch_start=$SECONDS
+	fi
+}
+unlock() { if [ $locked = 1 ]; then flock -u 9; exec 9>&-; locked=0; fi; }
+
 cleanup_all() {
 	local rc=$?
 	trap - EXIT INT TERM
+	# The reader of our output may be gone (^C on a pipeline): cleanup
+	# must not die of SIGPIPE half-way.
+	trap '' PIPE
 	cleanup_run
+	unlock
 	rm -rf --one-file-system "$WORK"
 	exit "$rc"
 }
@@ -173,14 +198,40 @@ cp "$OUT/bin/runtimetest" "$WORK/run/runtimetest"
 # The programs call "$RUNTIME create|start|state|kill|delete ..." with fixed
 # arguments: these wrappers add a private --root so the host's containers
 # are never seen or touched.
+#
+# runc-statx is the reference runc with one change to each bundle before
+# create: "statx" added to the allowed syscalls of a seccomp profile that
+# does not name it. The suite's default profile (runtime-tools'
+# generate/seccomp, 2019) predates statx, and runc 1.5's init calls statx
+# (STATX_MNT_ID, checking its procfs handle) after the filter is loaded, so
+# plain runc cannot start any container with the suite's default config.
+# This column shows what runc does with everything else.
 for rt in $RUNTIMES; do
 	case $rt in
 	hako) b=$HAKO ;;
-	runc) b=$REF_RUNC ;;
-	*) die "unknown runtime $rt (hako or runc)" ;;
+	runc | runc-statx) b=$REF_RUNC ;;
+	*) die "unknown runtime $rt (hako, runc or runc-statx)" ;;
 	esac
 	mkdir -p "$WORK/root-$rt"
-	printf '#!/bin/sh\nexec %q --root %q "$@"\n' "$b" "$WORK/root-$rt" >"$WORK/bin/$rt"
+	{
+		echo '#!/bin/sh'
+		if [ "$rt" = runc-statx ]; then
+			cat <<'WRAP'
+if [ "$1" = create ]; then
+	bundle=. prev=
+	for a in "$@"; do
+		[ "$prev" = --bundle ] && bundle=$a
+		prev=$a
+	done
+	c=$bundle/config.json
+	if jq -e '.linux.seccomp != null and ([.linux.seccomp.syscalls[]?.names[]] | index("statx") == null)' "$c" >/dev/null 2>&1; then
+		jq -c '.linux.seccomp.syscalls += [{"names": ["statx"], "action": "SCMP_ACT_ALLOW"}]' "$c" >"$c.statx" && mv "$c.statx" "$c"
+	fi
+fi
+WRAP
+		fi
+		printf 'exec %q --root %q "$@"\n' "$b" "$WORK/root-$rt"
+	} >"$WORK/bin/$rt"
 	chmod 0755 "$WORK/bin/$rt"
 done
 
@@ -212,27 +263,29 @@ count() {
 		st = "ok"
 		if (rc == 124 || rc == 137) st = "timeout"
 		else if (rc != 0 && fail == 0) st = "error(rc=" rc ")"
+		else if (pass + fail + skip == 0) st = "no test points"
 		printf "%d %d %d %s\n", pass, fail, skip, st
 	}' "$1"
 }
+
 
 for p in "${progs[@]}"; do
 	for rt in $RUNTIMES; do
 		logf=$LOGS/$rt.$p.log
 		rc=0
-		# One lock per program and runtime: a few seconds each, never the
-		# whole suite at once.
+		lock
 		(
 			cd "$WORK/run"
 			export RUNTIME="$WORK/bin/$rt" TMPDIR="$WORK/tmp" "$MARK"
-			exec flock "$LOCK" timeout -k 5 "$TIMEOUT" "$OUT/bin/$p.t"
-		) >"$logf" 2>&1 </dev/null || rc=$?
+			exec timeout -k 5 "$TIMEOUT" "$OUT/bin/$p.t"
+		) >"$logf" 2>&1 </dev/null 9>&- || rc=$?
 		cleanup_run
 		read -r pass fail skip st < <(count "$logf" "$rc")
 		printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$p" "$rt" "$pass" "$fail" "$skip" "$st" >>"$RESULTS"
 		printf '%-36s %-5s pass %3s fail %3s skip %3s %s\n' "$p" "$rt" "$pass" "$fail" "$skip" "$st" >&2
 	done
 done
+unlock
 
 # ---- the table --------------------------------------------------------------
 cell() { # program runtime
@@ -240,26 +293,46 @@ cell() { # program runtime
 		s = $3 " / " $4 " / " $5; if ($6 != "ok") s = s " " $6; print s; found = 1 }
 		END { if (!found) print "-" }' "$RESULTS"
 }
+# note program: hako against the better of the two runc columns.
 note() {
 	awk -F'\t' -v p="$1" '$1 == p { bad[$2] = ($4 > 0 || $6 != "ok"); f[$2] = $4; seen[$2] = 1 }
 	END {
-		if (!seen["hako"] || !seen["runc"]) { print ""; exit }
-		if (!bad["hako"] && !bad["runc"]) print "pass"
-		else if (bad["hako"] && !bad["runc"]) print "**hako only**"
-		else if (!bad["hako"] && bad["runc"]) print "runc only"
-		else if (f["hako"] == f["runc"]) print "same as runc"
-		else print "both fail (hako " f["hako"] ", runc " f["runc"] ")"
+		if (!seen["hako"]) { print ""; exit }
+		ref = ""; refbad = 1
+		if (seen["runc"]) { ref = "runc"; refbad = bad["runc"] }
+		if (seen["runc-statx"] && (ref == "" || (refbad && !bad["runc-statx"]) || (refbad && bad["runc-statx"] && f["runc-statx"] < f[ref]))) { ref = "runc-statx"; refbad = bad["runc-statx"] }
+		if (ref == "") { print ""; exit }
+		if (!bad["hako"] && !refbad) print "pass"
+		else if (bad["hako"] && !refbad) print "**hako only**"
+		else if (!bad["hako"]) print "runc only"
+		else if (f["hako"] <= f[ref]) print "runc too"
+		else print "**hako fails more**"
 	}' "$RESULTS"
 }
 TABLE=$OUT/table.md
 {
-	echo "| program | hako pass / fail / skip | runc 1.5.3 pass / fail / skip | |"
-	echo "|---|---|---|---|"
-	for p in "${progs[@]}"; do
-		echo "| $p | $(cell "$p" hako) | $(cell "$p" runc) | $(note "$p") |"
+	head="| program |"
+	rule="|---|"
+	for rt in $RUNTIMES; do
+		case $rt in
+		hako) head="$head hako |" ;;
+		runc) head="$head runc 1.5.3 |" ;;
+		runc-statx) head="$head runc 1.5.3, statx allowed |" ;;
+		esac
+		rule="$rule---|"
 	done
-	awk -F'\t' '{ p[$2] += $3; f[$2] += $4; s[$2] += $5 }
-	END { printf "| **total** | %d / %d / %d | %d / %d / %d | |\n", p["hako"], f["hako"], s["hako"], p["runc"], f["runc"], s["runc"] }' "$RESULTS"
+	echo "$head |"
+	echo "$rule---|"
+	for p in "${progs[@]}"; do
+		row="| $p |"
+		for rt in $RUNTIMES; do row="$row $(cell "$p" "$rt") |"; done
+		echo "$row $(note "$p") |"
+	done
+	row="| **total** |"
+	for rt in $RUNTIMES; do
+		row="$row $(awk -F'\t' -v r="$rt" '$2 == r { p += $3; f += $4; s += $5 } END { printf "%d / %d / %d", p, f, s }' "$RESULTS") |"
+	done
+	echo "$row |"
 } >"$TABLE"
 cat "$TABLE"
 
@@ -272,4 +345,4 @@ if [ -n "${CONFORMANCE_DOC:-}" ]; then
 fi
 
 # Exit non-zero when hako fails where runc does not.
-! grep -q 'hako only' "$TABLE"
+! grep -q '\*\*hako' "$TABLE"
