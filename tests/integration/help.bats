@@ -60,13 +60,14 @@ flags_of() {
 	run "$RUNTIME" --root "$ROOT" kill
 	assert_status 1
 	assert_match '^Incorrect Usage\.'
-	assert_contains '"kill" requires a minimum of 1 argument(s)'
+	# (the text log format escapes the quotes: \"kill\")
+	assert_match 'kill\\?" requires a minimum of 1 argument\(s\)'
 	run "$RUNTIME" --root "$ROOT" kill a b c
 	assert_status 1
-	assert_contains '"kill" requires a maximum of 2 argument(s)'
+	assert_match 'kill\\?" requires a maximum of 2 argument\(s\)'
 	run "$RUNTIME" --root "$ROOT" state a b
 	assert_status 1
-	assert_contains '"state" requires exactly 1 argument(s)'
+	assert_match 'state\\?" requires exactly 1 argument\(s\)'
 	assert_match "^   $RUNTIME_NAME state "
 }
 
