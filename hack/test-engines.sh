@@ -280,11 +280,13 @@ sc_dl_stdin() {
 	out=$(printf 'line1\nline2\n' | d_run -i "$IMAGE" sh -c 'cat; echo done')
 	eq "$out" "$(printf 'line1\nline2\ndone')" "stdin relayed to the container"
 }
-# dl_start NAME ARGS...: a detached container, sleeping unless ARGS say.
+# dl_start NAME [OPTS...] [IMAGE CMD...]: a detached container, sleeping
+# unless a command follows the image.
 dl_start() {
-	local n=$1
+	local n=$1 a
 	shift
-	[ $# -gt 0 ] || set -- "$IMAGE" sleep 1000
+	for a; do [ "$a" = "$IMAGE" ] && break; done
+	[ "$a" = "$IMAGE" ] || set -- "$@" "$IMAGE" sleep 1000
 	E run -d --name "$n" "${RUNX[@]}" "$@" >/dev/null || fail "run -d $n"
 }
 dl_state() { E inspect -f "{{.State.$2}}" "$1" 2>/dev/null; }
@@ -384,7 +386,7 @@ sc_dl_init() {
 	local out
 	out=$(d_run --init "$IMAGE" sh -c 'cat /proc/1/comm; echo $$')
 	case "$out" in
-	catatonit* | docker-init* | tini*) [ "$(echo "$out" | tail -1)" != 1 ] || fail "sh is pid 1 with --init" ;;
+	catatonit* | podman-init* | docker-init* | tini*) [ "$(echo "$out" | tail -1)" != 1 ] || fail "sh is pid 1 with --init" ;;
 	*) fail "pid 1 with --init: $out" ;;
 	esac
 }
@@ -559,10 +561,11 @@ containerd_stop() {
 ctr_setup() {
 	containerd_start "$W/containerd" || return 1
 	E_CMD=("$CTR" --address "$W/containerd/containerd.sock" --namespace "$CGNAME")
-	E image import --all-platforms "$W/image/oci.tar" >/dev/null || return 1
+	E image import --base-name "${IMAGE%:*}" "$W/image/oci.tar" >/dev/null || return 1
 	# hako as the runc shim's binary (runtime option BinaryName), its
-	# state under this run's directory
-	RUNX=(--runc-binary "$RTPATH" --runc-root "$W/runc-root" --cgroup "/$CGNAME/")
+	# state under this run's directory; cgroups at /NAMESPACE/ID (ctr's
+	# default), this run's own namespace
+	RUNX=(--runc-binary "$RTPATH" --runc-root "$W/runc-root")
 }
 ctr_teardown() {
 	local c
@@ -584,17 +587,22 @@ c_run() {
 		shift
 	done
 	shift
-	E run "${RUNX[@]}" "${opts[@]}" "$IMAGE" "$id" "$@"
+	# with --config, ctr takes the rootfs and command from the spec
+	case " ${opts[*]} " in
+	*" --config "*) E run "${RUNX[@]}" "${opts[@]}" "$id" ;;
+	*) E run "${RUNX[@]}" "${opts[@]}" "$IMAGE" "$id" "$@" ;;
+	esac
 }
 c_cid() { echo "c$((++CN))"; }
 # c_spec ID JQ: an OCI config (ctr run --config) for what ctr has no flag
-# for: hako spec, the image's rootfs as the shim mounts it, JQ applied.
+# for: hako spec on the unpacked image rootfs (ctr takes no image with
+# --config), JQ applied.
 c_spec() {
 	local f=$W/spec-$1.json
-	(cd "$W" && "$HAKO" spec --rootless=false 2>/dev/null || "$HAKO" spec) >/dev/null
-	jq --arg cg "/$CGNAME/$1" '.root = {path: "rootfs"} | .process.terminal = false | .linux.cgroupsPath = $cg
+	(cd "$W" && "$HAKO" spec) >/dev/null
+	jq --arg cg "/$CGNAME/$1" --arg root "$W/image/rootfs" '.root = {path: $root, readonly: true} | .process.terminal = false | .linux.cgroupsPath = $cg
 		| .process.env = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]
-		| .linux.namespaces |= map(select(.type != "network")) | '"$2" "$W/config.json" >"$f"
+		| '"$2" "$W/config.json" >"$f"
 	rm -f "$W/config.json"
 	echo "$f"
 }
@@ -947,6 +955,15 @@ if [ "${1:-}" = --one ]; then
 	run_one "$@"
 	exit 0
 fi
+# --engine ENGINE RESULTS SCENARIOS: every runtime of $RUNTIMES in turn
+# (one lock for the engine's whole run).
+if [ "${1:-}" = --engine ]; then
+	for rt in $RUNTIMES; do
+		log "== $2 on $rt"
+		"$0" --one "$2" "$rt" "$3" "$4"
+	done
+	exit 0
+fi
 
 SMOKE=""
 [ "${1:-}" = --smoke ] && SMOKE=1
@@ -984,18 +1001,15 @@ for engine in $ENGINES; do
 		[ -x "$DOCKERD" ] && [ -x "$DOCKER" ] || reason="docker.io not installed" ;;
 	*) reason="unknown engine $engine" ;;
 	esac
-	for rt in $RUNTIMES; do
-		if [ -n "$reason" ]; then
+	if [ -n "$reason" ]; then
+		for rt in $RUNTIMES; do
 			ENGINE=$engine RTPATH=$rt RESULTS=$results RTNAME=$rt record_all "$SCENARIOS" skip "$reason"
-			continue
-		fi
-		log "== $engine on $rt"
-		if [ -n "$SMOKE" ]; then
-			"$0" --one "$engine" "$rt" "$results" "$SCENARIOS"
-		else
-			flock "$LOCK" "$0" --one "$engine" "$rt" "$results" "$SCENARIOS"
-		fi
-	done
+		done
+	elif [ -n "$SMOKE" ]; then
+		RUNTIMES=$RUNTIMES "$0" --engine "$engine" "$results" "$SCENARIOS"
+	else
+		RUNTIMES=$RUNTIMES flock "$LOCK" "$0" --engine "$engine" "$results" "$SCENARIOS"
+	fi
 done
 
 # TAP: one line per engine x scenario x runtime
