@@ -15,7 +15,8 @@
 # bridge or iptables, containerd without CRI), images imported from a
 # busybox-static rootfs (no registry). Each engine x runtime run takes
 # /tmp/hako-suite.lock (the machine runs one container suite at a time),
-# except in --smoke, where make test as a whole is the locked unit.
+# with -o (daemons must not inherit the lock), except in --smoke, where
+# make test as a whole is the locked unit.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 REPO=$PWD
@@ -1008,7 +1009,7 @@ for engine in $ENGINES; do
 	elif [ -n "$SMOKE" ]; then
 		RUNTIMES=$RUNTIMES "$0" --engine "$engine" "$results" "$SCENARIOS"
 	else
-		RUNTIMES=$RUNTIMES flock "$LOCK" "$0" --engine "$engine" "$results" "$SCENARIOS"
+		RUNTIMES=$RUNTIMES flock -o "$LOCK" "$0" --engine "$engine" "$results" "$SCENARIOS"
 	fi
 done
 
