@@ -13,7 +13,7 @@
 # configuration and cgroup parent under a temp directory, daemons started
 # and stopped by pid, no network (podman --network none, dockerd without
 # bridge or iptables, containerd without CRI), images imported from a
-# busybox-static rootfs (no registry). Each engine x runtime run takes
+# busybox-static rootfs (no registry). Each engine's run takes
 # /tmp/hako-suite.lock (the machine runs one container suite at a time),
 # with -o (daemons must not inherit the lock), except in --smoke, where
 # make test as a whole is the locked unit.
@@ -141,12 +141,21 @@ unmount_under() {
 }
 
 # remove_cgroups NAME: the cgroup trees this run made, in every hierarchy.
+# A monitor (conmon, a shim) may take a moment to leave its cgroup after
+# its container is removed: retried for up to 10 s.
 remove_cgroups() {
-	local d
-	for d in /sys/fs/cgroup/*/"$1" /sys/fs/cgroup/"$1"; do
-		[ -d "$d" ] || continue
-		find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
+	local d i left
+	for i in $(seq 20); do
+		left=""
+		for d in /sys/fs/cgroup/*/"$1" /sys/fs/cgroup/"$1"; do
+			[ -d "$d" ] || continue
+			find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
+			[ -d "$d" ] && left=1
+		done
+		[ -n "$left" ] || return 0
+		sleep 0.5
 	done
+	log "cgroups left: $(ls -d /sys/fs/cgroup/*/"$1" 2>/dev/null | tr '\n' ' ')"
 }
 
 # stop_pid PID: TERM, then KILL after 15 s; only a process this run started.
