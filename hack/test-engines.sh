@@ -982,6 +982,8 @@ if [ -n "$SMOKE" ]; then
 	RUNTIMES=${RUNTIMES:-hako}
 	SCENARIOS=${SCENARIOS:-$SMOKE_SCENARIOS}
 else
+	# a full run (nothing narrowed) keeps its table in docs/engines.md
+	[ -n "${ENGINES:-}${RUNTIMES:-}${SCENARIOS:-}" ] || ENGINES_DOC=${ENGINES_DOC:-docs/engines.md}
 	ENGINES=${ENGINES:-podman ctr docker}
 	RUNTIMES=${RUNTIMES:-hako runc}
 	SCENARIOS=${SCENARIOS:-$ALL_SCENARIOS}
@@ -1060,3 +1062,17 @@ table() {
 }
 mkdir -p "$REPO/.cache"
 table | tee "$REPO/.cache/engines-table.md"
+# ENGINES_DOC (a full run: docs/engines.md): the table replaces the
+# one between the file's results markers, with the date and host.
+if [ -n "${ENGINES_DOC:-}" ] && grep -q '^<!-- results -->$' "$ENGINES_DOC"; then
+	{
+		echo "<!-- results -->"
+		echo "$(date -u +%Y-%m-%d), $(uname -r), $(podman --version 2>/dev/null), containerd $("$CONTAINERD" --version 2>/dev/null | awk '{print $3}'), docker $("$DOCKERD" --version 2>/dev/null | awk '{print $3}' | tr -d ,), hako $(git rev-parse --short HEAD):"
+		echo
+		cat "$REPO/.cache/engines-table.md"
+		echo "<!-- /results -->"
+	} >"$results.doc"
+	awk -v f="$results.doc" '/^<!-- results -->$/ { while ((getline l < f) > 0) print l; skip = 1; next }
+		/^<!-- \/results -->$/ { skip = 0; next } !skip' "$ENGINES_DOC" >"$results.new" && cat "$results.new" >"$ENGINES_DOC"
+	rm -f "$results.doc" "$results.new"
+fi
