@@ -166,7 +166,7 @@ func newApp(g *global) *cli.App {
 			if g.log, err = logs.Open(g.logPath, g.logFormat, g.debug); err != nil {
 				return err
 			}
-			trace.Mark("parsed")
+			trace.Mark("parsed " + ctx.Args().First())
 			return checkRootless(g)
 		},
 	}
