@@ -576,7 +576,7 @@ ctr_setup() {
 	# hako as the runc shim's binary (runtime option BinaryName), its
 	# state under this run's directory; cgroups at /NAMESPACE/ID (ctr's
 	# default), this run's own namespace
-	RUNX=(--runc-binary "$RTPATH" --runc-root "$W/runc-root")
+	RUNX=(--runc-binary "$RTPATH" --runc-root "$W/runc-root" --fifo-dir "$W/fifo")
 }
 ctr_teardown() {
 	local c
@@ -770,30 +770,30 @@ sc_ctr_exec() {
 	local out id
 	id=$(c_cid)
 	c_startd "$id" || return 1
-	out=$(E task exec --exec-id e1 "$id" sh -c 'cat /proc/1/comm; echo err >&2' 2>"$W/err")
+	out=$(E task exec --fifo-dir "$W/fifo" --exec-id e1 "$id" sh -c 'cat /proc/1/comm; echo err >&2' 2>"$W/err")
 	has "$out" sleep "exec sees the container's pid 1" && eq "$(cat "$W/err")" err "exec stderr" || return 1
-	E task exec --exec-id e2 "$id" sh -c 'exit 7'
+	E task exec --fifo-dir "$W/fifo" --exec-id e2 "$id" sh -c 'exit 7'
 	eq $? 7 "exec exit status"
 }
 sc_ctr_exec-t() {
 	local out id
 	id=$(c_cid)
 	c_startd "$id" || return 1
-	out=$(in_pty "${E_CMD[@]}" task exec -t --exec-id et "$id" sh -c 'tty; [ -t 0 ] && echo is-a-tty')
+	out=$(in_pty "${E_CMD[@]}" task exec --fifo-dir "$W/fifo" -t --exec-id et "$id" sh -c 'tty; [ -t 0 ] && echo is-a-tty')
 	has "$out" /dev/pts/ tty && has "$out" is-a-tty "stdin is a terminal"
 }
 sc_ctr_exec-u() {
 	local out id
 	id=$(c_cid)
 	c_startd "$id" || return 1
-	out=$(E task exec --exec-id eu --user 1000 "$id" sh -c 'echo $(id -u) $(id -g)')
+	out=$(E task exec --fifo-dir "$W/fifo" --exec-id eu --user 1000 "$id" sh -c 'echo $(id -u) $(id -g)')
 	eq "$out" "1000 1000" "exec --user (gid from /etc/passwd)"
 }
 sc_ctr_exec-w() {
 	local out id
 	id=$(c_cid)
 	c_startd "$id" || return 1
-	out=$(E task exec --exec-id ew --cwd /tmp "$id" pwd)
+	out=$(E task exec --fifo-dir "$W/fifo" --exec-id ew --cwd /tmp "$id" pwd)
 	eq "$out" /tmp "exec --cwd"
 }
 sc_ctr_exec-e() { na "ctr task exec has no --env"; }
@@ -805,7 +805,7 @@ sc_ctr_pause-unpause() {
 	eq "$(c_state "$id")" PAUSED "state after pause" || return 1
 	E task resume "$id" || { fail resume; return 1; }
 	eq "$(c_state "$id")" RUNNING "state after resume" || return 1
-	out=$(E task exec --exec-id pa "$id" echo alive) && eq "$out" alive "exec after resume"
+	out=$(E task exec --fifo-dir "$W/fifo" --exec-id pa "$id" echo alive) && eq "$out" alive "exec after resume"
 }
 # ctr has no stop verb: what a client does (TERM, KILL after a timeout).
 sc_ctr_stop-timeout() {
@@ -903,10 +903,10 @@ sc_ctr_healthcheck() {
 	c_startd "$id" || return 1
 	# ctr has no health checks: the exec a checker would run, every second
 	for i in $(seq "$HEALTH_SECONDS"); do
-		E task exec --exec-id "hc$i" "$id" sh -c 'echo check >>/tmp/hc' || bad=$((bad + 1))
+		E task exec --fifo-dir "$W/fifo" --exec-id "hc$i" "$id" sh -c 'echo check >>/tmp/hc' || bad=$((bad + 1))
 		sleep 1
 	done
-	eq "$bad" 0 "failed checks" && eq "$(E task exec --exec-id hcn "$id" sh -c 'wc -l </tmp/hc')" "$HEALTH_SECONDS" "checks run"
+	eq "$bad" 0 "failed checks" && eq "$(E task exec --fifo-dir "$W/fifo" --exec-id hcn "$id" sh -c 'wc -l </tmp/hc')" "$HEALTH_SECONDS" "checks run"
 }
 
 # ------------------------------------------------------------- one run
@@ -925,7 +925,7 @@ run_one() {
 	CGNAME="hako-engines-$ENGINE-$$"
 	IMAGE="localhost/hako-engines:latest"
 	CN=0
-	RUNS_BEFORE=$(ls -d /run/hako /run/runc /run/containerd /etc/docker/key.json 2>/dev/null | tr '\n' ' ')
+	RUNS_BEFORE=$(ls -d /run/hako /run/runc /run/containerd /run/docker /etc/docker/key.json 2>/dev/null | tr '\n' ' ')
 	trap 'one_cleanup "$RUNS_BEFORE"' EXIT
 	trap 'exit 130' INT TERM
 	mkdir -p "$W/vol" "$W/image"
@@ -972,10 +972,15 @@ one_cleanup() {
 	# runtime state roots and the shim's socket directory this run made
 	for p in /run/hako /run/runc; do
 		case " $before " in *" $p "*) continue ;; esac
-		[ -d "$p" ] && rmdir "$p" 2>/dev/null
+		# nothing but the runtime's cache: no container of anyone's
+		[ -z "$(ls "$p" 2>/dev/null)" ] && rm -rf "$p/.cache" && rmdir "$p" 2>/dev/null
 	done
 	case " $before " in *" /run/containerd "*) ;; *)
-		rmdir /run/containerd/s /run/containerd 2>/dev/null ;;
+		rmdir /run/containerd/s /run/containerd/fifo /run/containerd 2>/dev/null ;;
+	esac
+	# dockerd's plugin socket directory ignores --exec-root
+	case " $before " in *" /run/docker "*) ;; *)
+		rmdir /run/docker/plugins /run/docker 2>/dev/null ;;
 	esac
 	case " $before " in *" /etc/docker/key.json "*) ;; *) rm -f /etc/docker/key.json ;; esac
 	rm -rf "$W"
