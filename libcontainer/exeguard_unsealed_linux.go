@@ -13,13 +13,30 @@ import (
 // tests in tests/integration/security fail without the protection.
 // Never ship it.
 
-type initExe struct{ Path string }
+// file is the host's binary opened read-only: the C stage of a waiting
+// init execs it by fd, as it does the sealed one.
+type initExe struct {
+	Path string
+	file *os.File
+}
 
-func (e *initExe) Close() error { return nil }
+func (e *initExe) Close() error {
+	if e.file == nil {
+		return nil
+	}
+	return e.file.Close()
+}
 
 func sealedExe(string) (*initExe, error) {
 	self, err := os.Executable()
-	return &initExe{Path: self}, err
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.Open(self)
+	if err != nil {
+		return nil, err
+	}
+	return &initExe{Path: self, file: f}, nil
 }
 
 // ExeGuard reports that this build does not protect the binary.
