@@ -1030,6 +1030,13 @@ esac
 
 results=$(mktemp /tmp/hako-engines-results.XXXXXX)
 trap 'rm -f "$results"' EXIT
+# --results FILE: no runs, the TAP and table of an earlier run's results
+# (lines "engine scenario runtime result note", tab-separated; kept in
+# .cache/engines-results.tsv).
+if [ "${1:-}" = --results ]; then
+	cp "$2" "$results"
+	ENGINES=""
+fi
 for engine in $ENGINES; do
 	reason=""
 	case $engine in
@@ -1052,6 +1059,9 @@ for engine in $ENGINES; do
 	fi
 done
 
+[ "${1:-}" = --results ] && ENGINES=$(cut -f1 "$results" | awk '!s[$0]++' | tr '\n' ' ')
+mkdir -p "$REPO/.cache"
+cp "$results" "$REPO/.cache/engines-results.tsv"
 # TAP: one line per engine x scenario x runtime
 n=0
 echo "1..$(wc -l <"$results")"
