@@ -132,12 +132,13 @@ func main() {
 		fs := flag.NewFlagSet("build", flag.ExitOnError)
 		busybox := fs.String("busybox", "/bin/busybox", "static busybox binary")
 		pause := fs.String("pause", "", "static pause binary")
+		nnp := fs.String("nnp", "", "static program printing its effective uid (installed setuid root)")
 		out := fs.String("out", "", "output OCI layout directory")
 		_ = fs.Parse(os.Args[2:])
-		if *pause == "" || *out == "" {
-			log.Fatal("build: -pause and -out are required")
+		if *pause == "" || *nnp == "" || *out == "" {
+			log.Fatal("build: -pause, -nnp and -out are required")
 		}
-		if err := build(*busybox, *pause, *out); err != nil {
+		if err := build(*busybox, *pause, *nnp, *out); err != nil {
 			log.Fatal(err)
 		}
 	case "serve":
@@ -291,24 +292,54 @@ func baseFiles(busybox string) ([]file, error) {
 	files := []file{
 		dir("bin"), dir("sbin"), dir("usr"), dir("usr/bin"), dir("usr/sbin"),
 		dir("etc"), dir("root"), dir("home"), dir("proc"), dir("sys"), dir("dev"),
-		dir("var"), dir("var/www"), dir("run"),
+		dir("var"), dir("var/www"), dir("var/run"), dir("run"),
 		{path: "tmp", mode: 0o1777, typ: tar.TypeDir},
 		reg("bin/busybox", 0o755, string(bin)),
 		reg("etc/passwd", 0o644, passwd),
 		reg("etc/group", 0o644, group),
 	}
+	have := map[string]bool{}
 	for _, applet := range strings.Fields(string(out)) {
 		if applet == "bin/busybox" {
 			continue
 		}
-		files = append(files, file{path: applet, mode: 0o777, typ: tar.TypeSymlink, target: "/bin/busybox"})
+		have[filepath.Base(applet)] = true
+		// Hard links, as in the busybox image: critest masks /bin/ls,
+		// which through a symlink would mask busybox itself.
+		files = append(files, file{path: applet, mode: 0o755, typ: tar.TypeLink, target: "bin/busybox"})
+	}
+	// Applets critest runs that Debian's busybox-static leaves out:
+	// shell stand-ins with the output critest reads.
+	for name, script := range map[string]string{
+		"pgrep": pgrepScript,
+		"ipcs":  ipcsScript,
+	} {
+		if !have[name] {
+			files = append(files, reg("usr/bin/"+name, 0o755, script))
+		}
 	}
 	return files, nil
 }
 
+// pgrepScript is `pgrep NAME`: the pids whose comm is NAME.
+const pgrepScript = `#!/bin/sh
+rc=1
+for d in /proc/[0-9]*; do
+	[ "$(cat "$d/comm" 2>/dev/null)" = "$1" ] && echo "${d#/proc/}" && rc=0
+done
+exit $rc
+`
+
+// ipcsScript is `ipcs -m` in util-linux's layout.
+const ipcsScript = `#!/bin/sh
+echo "------ Shared Memory Segments --------"
+echo "key        shmid      owner      perms      bytes      nattch     status"
+awk 'NR > 1 {printf "0x%08x %-10s %-10s %-10s %-10s %-10s\n", $1, $2, $8, $3, $4, $7}' /proc/sysvipc/shm
+`
+
 var pathEnv = []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin"}
 
-func build(busybox, pause, out string) error {
+func build(busybox, pause, nnp, out string) error {
 	if err := os.MkdirAll(filepath.Join(out, "blobs", "sha256"), 0o755); err != nil {
 		return fmt.Errorf("mkdir: %w", err)
 	}
@@ -333,6 +364,15 @@ func build(busybox, pause, out string) error {
 	if err != nil {
 		return err
 	}
+	nb, err := os.ReadFile(nnp)
+	if err != nil {
+		return fmt.Errorf("read nnp: %w", err)
+	}
+	// Kubernetes' nonewprivs image: a setuid-root program run as user 1000.
+	nnpLayer, err := b.layer([]file{dir("usr/local"), dir("usr/local/bin"), reg("usr/local/bin/nnp", 0o4755, string(nb))})
+	if err != nil {
+		return err
+	}
 	const stg = "gcr.io/k8s-staging-cri-tools/"
 	const e2e = "registry.k8s.io/e2e-test-images/"
 	// The sandbox image differs from critest's pause:3.9 by a label:
@@ -347,8 +387,11 @@ func build(busybox, pause, out string) error {
 		{imageConfig{Entrypoint: []string{"/pause"}, Labels: map[string]string{"hako.test": "sandbox"}}, []layer{pauseLayer}, []string{"localhost/hako-test/pause:1"}},
 		{imageConfig{Entrypoint: []string{"/pause"}}, []layer{pauseLayer}, []string{"registry.k8s.io/pause:3.9", "k8s.gcr.io/pause:3.9"}},
 		{imageConfig{Env: pathEnv, Cmd: []string{"sh"}}, []layer{base}, []string{"localhost/hako-test/busybox:latest", e2e + "busybox:1.29-2"}},
-		{imageConfig{Env: pathEnv, Cmd: []string{"httpd", "-f", "-p", "80", "-h", "/www"}}, []layer{base, www}, []string{e2e + "nginx:1.14-2", e2e + "httpd:2.4.39-4"}},
+		// critest waits for nginx's pid file and for "httpd" in httpd's log.
+		{imageConfig{Env: pathEnv, Cmd: []string{"sh", "-c", "echo $$ > /var/run/nginx.pid; exec httpd -f -p 80 -h /www"}}, []layer{base, www}, []string{e2e + "nginx:1.14-2"}},
+		{imageConfig{Env: pathEnv, Cmd: []string{"sh", "-c", "echo httpd: serving /www on port 80; exec httpd -f -p 80 -h /www"}}, []layer{base, www}, []string{e2e + "httpd:2.4.39-4"}},
 		{imageConfig{Env: pathEnv, Cmd: []string{"httpd", "-f", "-p", "12003", "-h", "/www"}}, []layer{base, www}, []string{stg + "hostnet-nginx-amd64:latest"}},
+		{imageConfig{Env: pathEnv, User: "1000", Entrypoint: []string{"/usr/local/bin/nnp"}}, []layer{base, nnpLayer}, []string{e2e + "nonewprivs:1.3"}},
 	}
 	// critest's image tests: images that differ by one file named after
 	// them, as cri-tools' images/image-test/Dockerfile makes them.
