@@ -171,7 +171,14 @@ func (b *builder) writeBlob(data []byte) (string, error) {
 func (b *builder) layer(files []file) (layer, error) {
 	var raw bytes.Buffer
 	tw := tar.NewWriter(&raw)
-	sort.Slice(files, func(i, j int) bool { return files[i].path < files[j].path })
+	// Sorted, hard links last: a link's target must already be there.
+	sort.Slice(files, func(i, j int) bool {
+		li, lj := files[i].typ == tar.TypeLink, files[j].typ == tar.TypeLink
+		if li != lj {
+			return lj
+		}
+		return files[i].path < files[j].path
+	})
 	for _, f := range files {
 		h := &tar.Header{
 			Name:     f.path,
