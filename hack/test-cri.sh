@@ -272,9 +272,11 @@ session_start() {
 	write_config "$RUNTIME"
 	# 3>&-: a daemon must not inherit the fd of a `flock FILE cmd` lock (it
 	# would hold the suite lock after the command ends).
-	in_netns "$BIN/ocitool" serve -dir "$IMAGES" -listen 127.0.0.1:5000 >"$T/registry.log" 2>&1 3>&- &
+	# nsenter execs the daemon, so $! is the daemon's pid (through a shell
+	# function it would be a subshell's, and the daemon would outlive it).
+	nsenter --net="/run/netns/$NETNS" "$BIN/ocitool" serve -dir "$IMAGES" -listen 127.0.0.1:5000 >"$T/registry.log" 2>&1 3>&- &
 	REG_PID=$!
-	PATH=$BIN:$PATH in_netns "$BIN/containerd" --config "$T/config.toml" >"$T/containerd.log" 2>&1 3>&- &
+	PATH=$BIN:$PATH nsenter --net="/run/netns/$NETNS" "$BIN/containerd" --config "$T/config.toml" >"$T/containerd.log" 2>&1 3>&- &
 	CTRD_PID=$!
 	local i
 	for i in $(seq 100); do
