@@ -69,6 +69,81 @@ done
 command -v flock >/dev/null || die "flock not found (util-linux)"
 command -v jq >/dev/null || die "jq not found (apt-get install jq)"
 
+# ---- the table --------------------------------------------------------------
+# report: the table from $RESULTS (and the doc when asked).
+report() {
+cell() { # program runtime
+	awk -F'\t' -v p="$1" -v r="$2" '$1 == p && $2 == r {
+		s = $3 " / " $4 " / " $5; if ($6 != "ok") s = s " " $6; print s; found = 1 }
+		END { if (!found) print "-" }' "$RESULTS"
+}
+# note program: hako against the better of the two runc columns.
+note() {
+	awk -F'\t' -v p="$1" '$1 == p { bad[$2] = ($4 > 0 || ($6 != "ok" && $6 != "no test points, no error")); f[$2] = $4; seen[$2] = 1 }
+	END {
+		if (!seen["hako"]) { print ""; exit }
+		ref = ""; refbad = 1
+		if (seen["runc"]) { ref = "runc"; refbad = bad["runc"] }
+		if (seen["runc-statx"] && (ref == "" || (refbad && !bad["runc-statx"]) || (refbad && bad["runc-statx"] && f["runc-statx"] < f[ref]))) { ref = "runc-statx"; refbad = bad["runc-statx"] }
+		if (ref == "") { print ""; exit }
+		if (!bad["hako"] && !refbad) print "pass"
+		else if (bad["hako"] && !refbad) print "**hako only**"
+		else if (!bad["hako"]) print "runc only"
+		else if (f["hako"] <= f[ref]) print "runc too"
+		else print "**hako fails more**"
+	}' "$RESULTS"
+}
+TABLE=$OUT/table.md
+{
+	head="| program |"
+	rule="|---|"
+	for rt in $RUNTIMES; do
+		case $rt in
+		hako) head="$head hako |" ;;
+		runc) head="$head runc 1.5.3 |" ;;
+		runc-statx) head="$head runc 1.5.3, statx allowed |" ;;
+		esac
+		rule="$rule---|"
+	done
+	echo "$head |"
+	echo "$rule---|"
+	for p in "${progs[@]}"; do
+		row="| $p |"
+		for rt in $RUNTIMES; do row="$row $(cell "$p" "$rt") |"; done
+		echo "$row $(note "$p") |"
+	done
+	row="| **total** |"
+	for rt in $RUNTIMES; do
+		row="$row $(awk -F'\t' -v r="$rt" '$2 == r { p += $3; f += $4; s += $5 } END { printf "%d / %d / %d", p, f, s }' "$RESULTS") |"
+	done
+	echo "$row |"
+} >"$TABLE"
+cat "$TABLE"
+
+if [ -n "${CONFORMANCE_DOC:-}" ]; then
+	doc=$CONFORMANCE_DOC
+	grep -q '^<!-- conformance-table -->$' "$doc" || die "$doc has no <!-- conformance-table --> markers"
+	awk -v t="$TABLE" '
+	/^<!-- conformance-table -->$/ { print; if (!inside) { while ((getline l < t) > 0) print l }; inside = !inside; next }
+	!inside { print }' "$doc" >"$doc.new" && mv "$doc.new" "$doc"
+fi
+
+# Non-zero when hako fails where runc does not.
+! grep -q '\*\*hako' "$TABLE"
+}
+
+LOGS=$OUT/logs
+RESULTS=$OUT/results.tsv
+# CONFORMANCE_TABLE_ONLY=1: redo the table (and doc) from the last run's
+# results, running nothing.
+if [ -n "${CONFORMANCE_TABLE_ONLY:-}" ]; then
+	[ -s "$RESULTS" ] || die "no results in $RESULTS (run without CONFORMANCE_TABLE_ONLY first)"
+	mapfile -t progs < <(cut -f1 "$RESULTS" | awk '!seen[$0]++')
+	RUNTIMES=$(cut -f2 "$RESULTS" | awk '!seen[$0]++' | tr '\n' ' ')
+	report
+	exit
+fi
+
 # ---- build (no lock: nothing here starts a container) ----------------------
 build() {
 	local mod=$OUT/mod bin=$OUT/bin stamp
@@ -253,8 +328,6 @@ else
 	done
 fi
 
-LOGS=$OUT/logs
-RESULTS=$OUT/results.tsv
 mkdir -p "$LOGS"
 : >"$RESULTS"
 
@@ -294,63 +367,4 @@ for p in "${progs[@]}"; do
 	done
 done
 unlock
-
-# ---- the table --------------------------------------------------------------
-cell() { # program runtime
-	awk -F'\t' -v p="$1" -v r="$2" '$1 == p && $2 == r {
-		s = $3 " / " $4 " / " $5; if ($6 != "ok") s = s " " $6; print s; found = 1 }
-		END { if (!found) print "-" }' "$RESULTS"
-}
-# note program: hako against the better of the two runc columns.
-note() {
-	awk -F'\t' -v p="$1" '$1 == p { bad[$2] = ($4 > 0 || ($6 != "ok" && $6 != "no test points, no error")); f[$2] = $4; seen[$2] = 1 }
-	END {
-		if (!seen["hako"]) { print ""; exit }
-		ref = ""; refbad = 1
-		if (seen["runc"]) { ref = "runc"; refbad = bad["runc"] }
-		if (seen["runc-statx"] && (ref == "" || (refbad && !bad["runc-statx"]) || (refbad && bad["runc-statx"] && f["runc-statx"] < f[ref]))) { ref = "runc-statx"; refbad = bad["runc-statx"] }
-		if (ref == "") { print ""; exit }
-		if (!bad["hako"] && !refbad) print "pass"
-		else if (bad["hako"] && !refbad) print "**hako only**"
-		else if (!bad["hako"]) print "runc only"
-		else if (f["hako"] <= f[ref]) print "runc too"
-		else print "**hako fails more**"
-	}' "$RESULTS"
-}
-TABLE=$OUT/table.md
-{
-	head="| program |"
-	rule="|---|"
-	for rt in $RUNTIMES; do
-		case $rt in
-		hako) head="$head hako |" ;;
-		runc) head="$head runc 1.5.3 |" ;;
-		runc-statx) head="$head runc 1.5.3, statx allowed |" ;;
-		esac
-		rule="$rule---|"
-	done
-	echo "$head |"
-	echo "$rule---|"
-	for p in "${progs[@]}"; do
-		row="| $p |"
-		for rt in $RUNTIMES; do row="$row $(cell "$p" "$rt") |"; done
-		echo "$row $(note "$p") |"
-	done
-	row="| **total** |"
-	for rt in $RUNTIMES; do
-		row="$row $(awk -F'\t' -v r="$rt" '$2 == r { p += $3; f += $4; s += $5 } END { printf "%d / %d / %d", p, f, s }' "$RESULTS") |"
-	done
-	echo "$row |"
-} >"$TABLE"
-cat "$TABLE"
-
-if [ -n "${CONFORMANCE_DOC:-}" ]; then
-	doc=$CONFORMANCE_DOC
-	grep -q '^<!-- conformance-table -->$' "$doc" || die "$doc has no <!-- conformance-table --> markers"
-	awk -v t="$TABLE" '
-	/^<!-- conformance-table -->$/ { print; if (!inside) { while ((getline l < t) > 0) print l }; inside = !inside; next }
-	!inside { print }' "$doc" >"$doc.new" && mv "$doc.new" "$doc"
-fi
-
-# Exit non-zero when hako fails where runc does not.
-! grep -q '\*\*hako' "$TABLE"
+report
