@@ -7,7 +7,7 @@ PKGS_PURE := ./libcontainer/logs/... ./libcontainer/intelrdt/... ./libcontainer/
 
 .PHONY: all build deps demo test unit integration vm-tests bench bench-vm lint clean test-engines conformance test-cri man install uninstall
 
-all: build
+all: build man
 
 # Debian packages the build, tests, demo and bench use; installed only when
 # something is missing, so repeated runs cost nothing.
@@ -39,14 +39,16 @@ man:
 	rm -rf $(MAN_DIR)
 	$(GO) run -tags hakoman . man-pages $(MAN_DIR)
 
-# `make install` puts the binary, the man pages and the bash and zsh
+# `make` then `make install` puts the binary, the man pages and the bash and zsh
 # completions under $(DESTDIR)$(PREFIX), as runc's Makefile lays them out.
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/sbin
 MANDIR ?= $(PREFIX)/share/man
 BASH_COMPLETION_DIR ?= $(PREFIX)/share/bash-completion/completions
-ZSH_COMPLETION_DIR ?= $(PREFIX)/share/zsh/vendor-completions
-install: build man
+ZSH_COMPLETION_DIR ?= $(PREFIX)/share/zsh/site-functions
+# install only copies (as runc's): build first with `make`, as yourself.
+install:
+	@[ -x $(BIN) ] && [ -f $(MAN_DIR)/hako.8 ] || { echo "nothing to install: run make first"; exit 1; }
 	install -D -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/$(BIN)
 	install -d $(DESTDIR)$(MANDIR)/man8
 	install -m 0644 $(MAN_DIR)/*.8 $(DESTDIR)$(MANDIR)/man8/

@@ -19,7 +19,8 @@ version and controllers, systemd, user namespaces and their limits,
 idmapped mounts, time namespaces, pidfds, seccomp and its flags,
 AppArmor and SELinux, binary sealing, CRIU, the state root. Run it first
 when a container will not start. Exits 1 only when an item every
-container needs fails; see docs/doctor.md.`,
+container needs fails (docs/doctor.md in hako's source explains each
+item).`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "text", Usage: "output format: 'text' or 'json'"},
 		},

@@ -1,7 +1,10 @@
 package main
 
 import (
+	"fmt"
+
 	"github.com/urfave/cli/v2"
+	"golang.org/x/sys/unix"
 
 	"github.com/hako-runtime/hako/libcontainer"
 )
@@ -17,7 +20,7 @@ func init() {
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Hidden: true, Usage: "send the signal to every process of the container (deprecated, as in runc)"},
 		},
-		BashComplete: completeIDs,
+		BashComplete: completeKill,
 		Action: func(ctx *cli.Context) error {
 			if err := checkArgs(ctx, 1, 2); err != nil {
 				return err
@@ -38,4 +41,18 @@ func init() {
 			return c.Kill(sig, ctx.Bool("all"))
 		},
 	})
+}
+
+// completeKill completes the container id, then the signal's name (the
+// kernel's names, without "SIG", as runc users write them).
+func completeKill(ctx *cli.Context) {
+	if ctx.NArg() != 1 {
+		completeIDs(ctx)
+		return
+	}
+	for sig := unix.Signal(1); sig < 32; sig++ {
+		if n := unix.SignalName(sig); n != "" {
+			fmt.Println(n[3:])
+		}
+	}
 }

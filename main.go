@@ -202,6 +202,15 @@ func main() {
 func realMain(args []string) int {
 	cli.VersionPrinter = printVersion
 	app := newApp(g)
+	if n := len(args); n > 1 && args[n-1] == completionFlag {
+		// A completion request never runs a verb: urfave/cli runs one
+		// when the flag follows "--", and a flag still waiting for its
+		// value would swallow it. Those get no candidates, so the shell
+		// falls back to file names.
+		if args[n-2] == "--" || valuePending(app, args[:n-1]) {
+			return 0
+		}
+	}
 	err := app.Run(reorderArgs(app, args))
 	if err == nil {
 		trace.Mark("done")
@@ -219,13 +228,17 @@ func realMain(args []string) int {
 	} else if errors.As(err, &xe) {
 		code = xe.ExitCode()
 	}
+	toFile := g.log != nil && g.logPath != ""
 	if g.log == nil {
-		// The global flags themselves were wrong: log as the defaults say.
+		// The global flags, or the log file, were wrong: log to stderr
+		// as the defaults say.
 		g.log, _ = logs.Open("", "text", false)
 	}
 	g.log.Errorf("%s", strings.TrimSpace(err.Error()))
-	if g.logPath != "" {
-		fmt.Fprintf(os.Stderr, "hako: %v\n", err)
+	if toFile {
+		// The log went to a file: the caller sees the error too (the
+		// bare message, as runc prints it).
+		fmt.Fprintln(os.Stderr, err)
 	}
 	return code
 }
@@ -257,7 +270,7 @@ func printVersion(ctx *cli.Context) {
 // keep their order, and nothing after "--" moves.
 func reorderArgs(app *cli.App, args []string) []string {
 	// Completion wants its flag last; and it reads, never runs, the verb.
-	if len(args) < 2 || args[len(args)-1] == "--generate-bash-completion" {
+	if len(args) < 2 || args[len(args)-1] == completionFlag {
 		return args
 	}
 	i := 1
@@ -278,6 +291,11 @@ func reorderArgs(app *cli.App, args []string) []string {
 			pos = append(pos, rest[j:]...)
 			break
 		}
+		if a == "-h" || a == "--help" || a == "-help" {
+			// runc prints the verb's help wherever -h is; urfave/cli
+			// would take the arguments before it for a help topic.
+			return append(out, "--help")
+		}
 		if a == "-" || !strings.HasPrefix(a, "-") {
 			pos = append(pos, a)
 			continue
@@ -289,6 +307,30 @@ func reorderArgs(app *cli.App, args []string) []string {
 		}
 	}
 	return append(append(out, flags...), pos...)
+}
+
+const completionFlag = "--generate-bash-completion"
+
+// valuePending says whether the last of args is a flag (global, or of the
+// verb) that takes a value and was given none yet ("--root", not
+// "--root=/x").
+func valuePending(app *cli.App, args []string) bool {
+	if len(args) < 2 {
+		return false
+	}
+	last := args[len(args)-1]
+	if !strings.HasPrefix(last, "-") || strings.Contains(last, "=") {
+		return false
+	}
+	i, ok := skipFlags(app.Flags, args[:len(args)-1], 1)
+	if !ok {
+		return false
+	}
+	if i >= len(args)-1 {
+		return takesValue(app.Flags, last)
+	}
+	cmd := findCommand(app.Commands, args[i])
+	return cmd != nil && takesValue(cmd.Flags, last)
 }
 
 // keepArgOrder are the verbs whose trailing arguments are passed on
@@ -330,7 +372,7 @@ func findCommand(cmds []*cli.Command, name string) *cli.Command {
 func flagByName(flags []cli.Flag, arg string) cli.Flag {
 	name, _, _ := strings.Cut(strings.TrimLeft(arg, "-"), "=")
 	switch name {
-	case "help", "h", "version", "v", "generate-bash-completion":
+	case "help", "h", "version", "v", completionFlag[2:]:
 		return builtinFlag
 	}
 	for _, f := range flags {

@@ -32,6 +32,11 @@ func TestReorderArgs(t *testing.T) {
 		// completion wants its flag last
 		{"hako delete ID --generate-bash-completion", "hako delete ID --generate-bash-completion"},
 		{"hako", "hako"},
+		// -h anywhere is the verb's help (the arguments would be taken
+		// for a help topic)
+		{"hako delete ID -h", "hako delete --help"},
+		{"hako --root /r list -h x", "hako --root /r list --help"},
+		{"hako exec ID ls -h", "hako exec ID ls -h"},
 	} {
 		got := reorderArgs(app, strings.Fields(tc.in))
 		if want := strings.Fields(tc.want); !reflect.DeepEqual(got, want) {
@@ -94,6 +99,33 @@ func TestListFlag(t *testing.T) {
 		}
 		if !reflect.DeepEqual(got, tc.want) && !(len(got) == 0 && len(tc.want) == 0) {
 			t.Errorf("%q: env %q, want %q", args, got, tc.want)
+		}
+	}
+}
+
+// A completion request right after a flag that wants a value, or after
+// "--", must not run anything.
+func TestValuePending(t *testing.T) {
+	app := newApp(&global{})
+	for _, tc := range []struct {
+		line string
+		want bool
+	}{
+		{"hako --log", true},
+		{"hako --root", true},
+		{"hako --root=/x", false},
+		{"hako --debug", false},
+		{"hako run -b", true},
+		{"hako --root /r run --bundle", true},
+		{"hako run -d", false},
+		{"hako run", false},
+		{"hako exec -e", true},
+		{"hako list -f", true},
+		{"hako list -q", false},
+		{"hako frob -b", false},
+	} {
+		if got := valuePending(app, strings.Fields(tc.line)); got != tc.want {
+			t.Errorf("valuePending(%q) = %v, want %v", tc.line, got, tc.want)
 		}
 	}
 }

@@ -54,6 +54,24 @@ func writeManPages(app *cli.App, dir string) error {
 	for _, c := range verbs {
 		fmt.Fprintf(&b, "**%s**\n: %s; see **hako-%s**(8).\n\n", c.Name, mdEscape(c.Usage), c.Name)
 	}
+	b.WriteString(`# EXIT STATUS
+
+0 on success; 1 when hako fails, or for a usage error; 3 for an unknown
+command. **run**, **restore** (without **-d**) and **exec** exit with the
+status of the container's process (128+N when killed by signal N);
+**exec** exits 255 when exec itself fails.
+
+# FILES
+
+*/run/hako*
+: the state of each container, one directory per id (**--root**); for an
+unprivileged user *$XDG\_RUNTIME\_DIR/hako*.
+
+*/etc/criu/hako.conf*
+: CRIU options for **checkpoint** and **restore**, unless a container's
+*org.criu.config* annotation names another file.
+
+`)
 	b.WriteString("# SEE ALSO\n\n")
 	for i, c := range verbs {
 		if i > 0 {
@@ -85,8 +103,19 @@ func writeManPages(app *cli.App, dir string) error {
 	return nil
 }
 
+// writeMan renders markdown to roff with hyphenation off: flag names and
+// paths must not be broken across lines. go-md2man's .nh does not last
+// (the an macros turn hyphenation back on at each paragraph from the HY
+// register, which is set to 0 first), and lines are not justified.
 func writeMan(path, markdown string) error {
-	return os.WriteFile(path, md2man.Render([]byte(markdown)), 0o644)
+	roff := ".nr HY 0\n" + string(md2man.Render([]byte(markdown)))
+	if i := strings.Index(roff, "\n.TH "); i >= 0 {
+		if j := strings.Index(roff[i+1:], "\n"); j >= 0 {
+			at := i + 1 + j + 1
+			roff = roff[:at] + ".ad l\n" + roff[at:]
+		}
+	}
+	return os.WriteFile(path, []byte(roff), 0o644)
 }
 
 // mdFlags lists flags as a definition list: names, value, default, usage.
@@ -101,18 +130,21 @@ func mdFlags(b *strings.Builder, flags []cli.Flag) {
 		}
 		var names []string
 		for _, n := range f.Names() {
-			dash := "--"
-			if len(n) == 1 {
-				dash = "-"
+			form := "**--" + n + "**"
+			if d.TakesValue() {
+				form += "=*value*"
 			}
-			names = append(names, "**"+dash+n+"**")
+			if len(n) == 1 {
+				form = "**-" + n + "**"
+				if d.TakesValue() {
+					form += " *value*"
+				}
+			}
+			names = append(names, form)
 		}
 		fmt.Fprintf(b, "%s", strings.Join(names, ", "))
-		if d.TakesValue() {
-			b.WriteString("=*value*")
-		}
 		usage := mdEscape(d.GetUsage())
-		if def := d.GetValue(); d.TakesValue() && def != "" && def != "0" && def != `""` {
+		if def := d.GetValue(); d.TakesValue() && def != "" && def != `""` {
 			usage += " (default: " + mdEscape(def) + ")"
 		}
 		fmt.Fprintf(b, "\n: %s\n\n", usage)

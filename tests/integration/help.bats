@@ -56,6 +56,16 @@ flags_of() {
 	[ ! -e "$ROOT" ] || fail "state root made for an unknown verb"
 }
 
+@test "help: -h after the container id prints the verb's help, exit 0" {
+	for args in "delete x -h" "state x --help" "run x -h" "list -h x" "kill x KILL -h"; do
+		# shellcheck disable=SC2086
+		run "$RUNTIME" --root "$ROOT" $args
+		assert_success
+		assert_match "^   $RUNTIME_NAME ${args%% *} "
+	done
+	[ ! -e "$ROOT" ] || fail "state root made for help"
+}
+
 @test "help: a wrong argument count prints the verb's help and runc's error, exit 1" {
 	run "$RUNTIME" --root "$ROOT" kill
 	assert_status 1
@@ -131,7 +141,7 @@ flags_of() {
 # complete_bash WORD...: the completions bash offers for the command line
 # "WORD... <TAB>" (the last word is the one being completed).
 complete_bash() {
-	bash -c 'source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _hako; printf "%s\n" "${COMPREPLY[@]}"' \
+	bash -c 'source "$1"; shift; COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}; _hako; printf "%s\n" "${COMPREPLY[@]}"' \
 		_ "$REPO_ROOT/contrib/completions/bash/hako" "$@"
 }
 
@@ -153,9 +163,25 @@ complete_bash() {
 	assert_output "$CID"
 	run complete_bash hako --root "$ROOT" kill "${CID:0:3}"
 	assert_output "$CID"
+	run complete_bash hako "--root=$ROOT" kill "$CID" KI
+	assert_output "KILL"
 	# another root has another list
 	run complete_bash hako --root "$TEST_DIR/none" delete ""
 	assert_output ""
+	# "--" asks for every long flag, and never runs the verb (a
+	# container named --generate-bash-completion would be made here)
+	run complete_bash hako --root "$ROOT" run --
+	assert_contains "--bundle"
+	assert_contains "--detach"
+	run complete_bash hako --root "$ROOT" run -- ""
+	assert_output ""
+	# a flag waiting for its value gets no flags (bash offers files)
+	run complete_bash hako --root "$ROOT" run -b ""
+	assert_output ""
+	run complete_bash hako --log ""
+	assert_output ""
+	run "$RUNTIME" --root "$ROOT" list -q
+	assert_output "$CID"
 }
 
 @test "completion: zsh completes verbs and container ids" {
@@ -165,24 +191,29 @@ complete_bash() {
 	assert_success
 	# compadd stands in for zsh's completion system: it prints what the
 	# script offers.
-	run zsh -c 'f=$1; shift; compadd() { shift; print -l -- "$@" }; words=("$@"); CURRENT=$#; source "$f"' \
-		_ "$REPO_ROOT/contrib/completions/zsh/_hako" "$RUNTIME" --root "$ROOT" delete ""
+	local z='f=$1; shift; compadd() { shift; print -l -- "$@" }; _files() { print FILES }; words=("$@"); CURRENT=$#; source "$f"'
+	run zsh -c "$z" _ "$REPO_ROOT/contrib/completions/zsh/_hako" "$RUNTIME" --root "$ROOT" delete ""
 	assert_success
 	assert_output "$CID"
-	run zsh -c 'f=$1; shift; compadd() { shift; print -l -- "$@" }; words=("$@"); CURRENT=$#; source "$f"' \
-		_ "$REPO_ROOT/contrib/completions/zsh/_hako" "$RUNTIME" "up"
+	run zsh -c "$z" _ "$REPO_ROOT/contrib/completions/zsh/_hako" "$RUNTIME" "up"
 	assert_contains "update"
+	run zsh -c "$z" _ "$REPO_ROOT/contrib/completions/zsh/_hako" "$RUNTIME" --root "$ROOT" run -b ""
+	assert_output "FILES"
+	run zsh -c "$z" _ "$REPO_ROOT/contrib/completions/zsh/_hako" "$RUNTIME" --root "$ROOT" run "--"
+	assert_contains "--bundle"
 }
 
 @test "install: make install puts the binary, a man page per verb and the completions under DESTDIR" {
 	skip_if_runtime runc "tests hako's own Makefile"
 	requires make go man
 	local dest="$TEST_DIR/dest"
+	run make -C "$REPO_ROOT" all
+	assert_success
 	run make -C "$REPO_ROOT" install DESTDIR="$dest" PREFIX=/usr
 	assert_success
 	[ -x "$dest/usr/sbin/hako" ] || fail "no binary"
 	[ -f "$dest/usr/share/bash-completion/completions/hako" ] || fail "no bash completion"
-	[ -f "$dest/usr/share/zsh/vendor-completions/_hako" ] || fail "no zsh completion"
+	[ -f "$dest/usr/share/zsh/site-functions/_hako" ] || fail "no zsh completion"
 	local v
 	for v in $(verbs); do
 		[ -f "$dest/usr/share/man/man8/hako-$v.8" ] || fail "no man page for $v"
@@ -195,9 +226,13 @@ complete_bash() {
 	for f in $(flags_of "$RUNTIME" run); do
 		assert_contains "$f"
 	done
+	assert_contains "--bundle=value, -b value"
+	assert_contains "(default: 0)"
 	run env MANWIDTH=100 man -l "$dest/usr/share/man/man8/hako.8"
 	assert_success
 	assert_contains "hako-exec(8)"
+	assert_match '^EXIT STATUS'
+	assert_contains "system.slice:hako:434234"
 	assert_contains "--systemd-cgroup"
 	run make -C "$REPO_ROOT" uninstall DESTDIR="$dest" PREFIX=/usr
 	assert_success
