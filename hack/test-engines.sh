@@ -1095,7 +1095,7 @@ table() {
 				[ -z "$w" ] || case "$notes" in *"$w"*) ;; *) notes="${notes:+$notes; }$r: $w" ;; esac
 			done
 			# one note shared by every runtime is the engine's, not a runtime's
-			[ "$(echo "$notes" | sed 's/^[^:]*: //; s/; [^:;]*: /\n/g' | sort -u | wc -l)" = 1 ] && [ "${#rts[@]}" -gt 1 ] &&
+			[ -n "$notes" ] && [ "$(echo "$notes" | sed 's/^[^:]*: //; s/; [^:;]*: /\n/g' | sort -u | wc -l)" = 1 ] && [ "${#rts[@]}" -gt 1 ] &&
 				[ "$(awk -F'\t' -v e="$e" -v s="$s" '$1 == e && $2 == s { print $5 }' "$results" | sort -u | wc -l)" = 1 ] &&
 				notes="both: ${notes#*: }"
 			printf ' %s |\n' "$(echo "$notes" | sed 's/|/\\|/g')"
