@@ -1040,11 +1040,15 @@ fi
 for engine in $ENGINES; do
 	reason=""
 	case $engine in
-	podman) install_debs podman conmon busybox-static uidmap || reason="podman could not be installed"
+	# an engine already there (another vendor's package, say) is used as is
+	podman) install_debs busybox-static jq
+		command -v podman >/dev/null || install_debs podman conmon uidmap || reason="podman could not be installed"
 		command -v podman >/dev/null || reason="podman not installed" ;;
-	ctr) install_debs containerd busybox-static jq || reason="containerd could not be installed"
+	ctr) install_debs busybox-static jq
+		[ -x "$CONTAINERD" ] && [ -x "$CTR" ] || install_debs containerd || reason="containerd could not be installed"
 		[ -x "$CONTAINERD" ] && [ -x "$CTR" ] || reason="containerd not installed" ;;
-	docker) install_debs docker.io containerd busybox-static || reason="docker.io could not be installed"
+	docker) install_debs busybox-static jq
+		[ -x "$DOCKERD" ] && [ -x "$DOCKER" ] && [ -x "$CONTAINERD" ] || install_debs docker.io containerd || reason="docker.io could not be installed"
 		[ -x "$DOCKERD" ] && [ -x "$DOCKER" ] || reason="docker.io not installed" ;;
 	*) reason="unknown engine $engine" ;;
 	esac
