@@ -42,6 +42,11 @@ bats --tap tests/integration tests/integration/security 2>&1 | tee "$log/bats.tx
 [ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
 count_tap "$log/bats.txt"
 
+echo "== engines smoke (podman and ctr on hako: hack/test-engines.sh --smoke; all of it: make test-engines)"
+hack/test-engines.sh --smoke 2>&1 | tee "$log/engines.txt"
+[ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
+count_tap "$log/engines.txt"
+
 for vm in tests/vm/*.sh; do
 	[ -x "$vm" ] || continue
 	echo "== $vm (cgroup v2 guest through ../shared/tools/vm-run)"
