@@ -840,7 +840,7 @@ sc_ctr_restart() {
 	wait_for 10 grep -q start "$W/vol/starts"
 	E task kill -s KILL "$id" && wait_for 10 sh -c "[ \"\$($(printf '%q ' "${E_CMD[@]}") task ls | awk '\$1 == \"$id\" { print \$3 }')\" = STOPPED ]"
 	E task delete "$id" >/dev/null || { fail "task delete"; return 1; }
-	E task start -d "$id" >/dev/null || { fail "task start"; return 1; }
+	E task start --fifo-dir "$W/fifo" -d "$id" >/dev/null || { fail "task start"; return 1; }
 	wait_for 10 sh -c "[ \$(grep -c start '$W/vol/starts') -ge 2 ]"
 	eq "$(grep -c start "$W/vol/starts")" 2 starts && eq "$(c_state "$id")" RUNNING "state after restart"
 }
