@@ -19,6 +19,8 @@
 # and the temp dir deleted. Each session holds /tmp/hako-suite.lock.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=hack/lib.bash
+. hack/lib.bash
 TOP=$PWD
 CACHE=$TOP/.cache/cri
 BIN=$CACHE/bin
@@ -202,17 +204,6 @@ crictl_() {
 	in_netns "$BIN/crictl" --config "$T/crictl.yaml" "$@"
 }
 
-stop_pid() { # pid: SIGTERM, then SIGKILL after 10s
-	local pid=$1 i
-	[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
-	kill -TERM "$pid" 2>/dev/null
-	for i in $(seq 100); do
-		kill -0 "$pid" 2>/dev/null || return 0
-		sleep 0.1
-	done
-	kill -KILL "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
-}
 
 session_cleanup() {
 	local rc=$?

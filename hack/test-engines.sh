@@ -19,6 +19,8 @@
 # make test as a whole is the locked unit.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=hack/lib.bash
+. hack/lib.bash
 REPO=$PWD
 LOCK=/tmp/hako-suite.lock
 
@@ -158,18 +160,6 @@ remove_cgroups() {
 	log "cgroups left: $(ls -d /sys/fs/cgroup/*/"$1" 2>/dev/null | tr '\n' ' ')"
 }
 
-# stop_pid PID: TERM, then KILL after 15 s; only a process this run started.
-stop_pid() {
-	local pid=$1 i
-	[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
-	kill -TERM "$pid" 2>/dev/null
-	for i in $(seq 150); do
-		kill -0 "$pid" 2>/dev/null || return 0
-		sleep 0.1
-	done
-	kill -KILL "$pid" 2>/dev/null
-	sleep 0.2
-}
 
 # wait_for SECONDS CMD...: until CMD succeeds.
 wait_for() {
