@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"runtime"
 	"runtime/debug"
 	"sort"
@@ -225,7 +226,9 @@ func realMain(args []string) int {
 	var xe cli.ExitCoder
 	if errors.As(err, &ce) {
 		code = ce.code
-	} else if errors.As(err, &xe) {
+	} else if errors.As(err, &xe) && !errors.As(err, new(*exec.ExitError)) {
+		// A helper's exit status (a hook's, criu's) wrapped in the
+		// error is that helper's, not ours: runc exits 1 then.
 		code = xe.ExitCode()
 	}
 	toFile := g.log != nil && g.logPath != ""
