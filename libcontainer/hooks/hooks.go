@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os/exec"
+	"syscall"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -71,6 +72,12 @@ func runOne(h specs.Hook, stdin []byte, o Opts) error {
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	cmd.WaitDelay = outputGrace
+	// A hook past its timeout is killed with its process group: killing
+	// only the hook (what exec.CommandContext does) would leave what it
+	// started (the `sleep` of a `sh -c` hook) running, and holding the
+	// hook's output open.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	err := cmd.Run()
 	if ctx.Err() == context.DeadlineExceeded {
 		return fmt.Errorf("hook ran past specified timeout of %.1fs", float64(*h.Timeout))

@@ -1,10 +1,14 @@
 package hooks
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
@@ -30,5 +34,38 @@ func TestRun(t *testing.T) {
 	slow := specs.Hook{Path: "/bin/sleep", Args: []string{"sleep", "5"}, Timeout: &one}
 	if err := Run("prestart", []specs.Hook{slow}, st, Opts{}); err == nil || !strings.Contains(err.Error(), "hook ran past specified timeout of 1.0s") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// A hook past its timeout is killed with what it started: a shell's
+// child must not outlive it.
+func TestRunTimeoutKillsChildren(t *testing.T) {
+	one := 1
+	pidFile := filepath.Join(t.TempDir(), "pid")
+	h := specs.Hook{Path: "/bin/sh", Args: []string{"sh", "-c", `sleep 100 & echo $! > "$1"; wait`, "sh", pidFile}, Timeout: &one}
+	start := time.Now()
+	err := Run("createRuntime", []specs.Hook{h}, &specs.State{}, Opts{})
+	if err == nil || !strings.Contains(err.Error(), "timeout") {
+		t.Fatalf("err = %v", err)
+	}
+	if d := time.Since(start); d > 1500*time.Millisecond {
+		t.Fatalf("Run took %s: the child held its output open", d)
+	}
+	b, err := os.ReadFile(pidFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	for i := 0; ; i++ {
+		// gone, or a zombie waiting for the reaper
+		st, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil || strings.Contains(string(st), ") Z ") {
+			break
+		}
+		if i == 100 {
+			syscall.Kill(pid, syscall.SIGKILL)
+			t.Fatalf("the hook's child %d outlived its timeout", pid)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
