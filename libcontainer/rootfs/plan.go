@@ -185,8 +185,11 @@ func Check(i int, m *specs.Mount) error {
 	if m.Destination == "" {
 		return fmt.Errorf("%s.destination: must not be empty", field)
 	}
-	if strings.ContainsRune(m.Destination, 0) || strings.ContainsRune(m.Source, 0) {
-		return fmt.Errorf("%s: NUL byte in path", field)
+	if strings.ContainsRune(m.Destination, 0) {
+		return fmt.Errorf("%s.destination: NUL byte in path %q", field, m.Destination)
+	}
+	if strings.ContainsRune(m.Source, 0) {
+		return fmt.Errorf("%s.source: NUL byte in path %q", field, m.Source)
 	}
 	o := ParseOptions(m.Options)
 	bind := IsBind(m)
