@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -95,12 +96,18 @@ func parseBytes(s string) (int64, error) {
 	sfx = strings.ToLower(sfx)
 	switch {
 	case sfx == "" || sfx == "b":
-		return int64(v), nil
 	case len(sfx) > 3 || strings.IndexByte("kmgtp", sfx[0]) < 0 ||
 		len(sfx) == 2 && sfx[1] != 'b' || len(sfx) == 3 && sfx[1:] != "ib":
 		return 0, fmt.Errorf("invalid suffix %q in size %q", sfx, s)
+	default:
+		v *= float64(int64(1) << (10 * (strings.IndexByte("kmgtp", sfx[0]) + 1)))
 	}
-	return int64(v * float64(int64(1)<<(10*(strings.IndexByte("kmgtp", sfx[0])+1)))), nil
+	// Go leaves the conversion of a float beyond int64 undefined (-2^63
+	// on amd64: "1e19" became a negative limit), so such a size is refused.
+	if v >= math.MaxInt64 {
+		return 0, fmt.Errorf("invalid size %q: larger than %d bytes", s, int64(math.MaxInt64))
+	}
+	return int64(v), nil
 }
 
 func runUpdate(ctx *cli.Context) error {
