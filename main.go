@@ -438,14 +438,30 @@ func (l *listValue) String() string { return strings.Join(*l, ",") }
 
 func (l *listValue) Set(v string) error {
 	if s, ok := strings.CutPrefix(v, listSerialized); ok {
-		return json.Unmarshal([]byte(s), (*[]string)(l))
+		var raw [][]byte
+		if err := json.Unmarshal([]byte(s), &raw); err != nil {
+			return err
+		}
+		out := make(listValue, 0, len(raw))
+		for _, b := range raw {
+			out = append(out, string(b))
+		}
+		*l = out
+		return nil
 	}
 	*l = append(*l, v)
 	return nil
 }
 
+// Serialize encodes each value as bytes (base64 in JSON): a JSON string
+// would turn bytes that are not UTF-8 into U+FFFD, and an argument (an
+// environment value, a path) may hold any byte but NUL.
 func (l *listValue) Serialize() string {
-	b, _ := json.Marshal([]string(*l))
+	raw := make([][]byte, len(*l))
+	for i, v := range *l {
+		raw[i] = []byte(v)
+	}
+	b, _ := json.Marshal(raw)
 	return listSerialized + string(b)
 }
 
