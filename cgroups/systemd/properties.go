@@ -292,7 +292,9 @@ func toUSec(v dbus.Variant) (uint64, error) {
 	default:
 		return 0, errors.New("a ...Sec value must be a number of seconds")
 	}
-	if sec < 0 || sec > math.MaxUint64/1e6 {
+	// sec*1e6 at 2^64 (float64's MaxUint64) would not convert: Go leaves
+	// that undefined (2^63 on amd64).
+	if !(sec >= 0) || sec*1e6 >= math.MaxUint64 {
 		return 0, errors.New("seconds out of range")
 	}
 	return uint64(sec * 1e6), nil
