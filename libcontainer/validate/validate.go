@@ -6,9 +6,11 @@ package validate
 import (
 	"errors"
 	"fmt"
+	"math"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -328,6 +330,11 @@ func hooks(h *specs.Hooks) error {
 			}
 			if hk.Timeout != nil && *hk.Timeout <= 0 {
 				return fmt.Errorf("hooks.%s[%d].timeout: must be positive", name, i)
+			}
+			// In nanoseconds (time.Duration) a larger one wraps negative:
+			// the hook would be killed at once as past its timeout.
+			if hk.Timeout != nil && int64(*hk.Timeout) > math.MaxInt64/int64(time.Second) {
+				return fmt.Errorf("hooks.%s[%d].timeout: %d seconds is more than %d", name, i, *hk.Timeout, math.MaxInt64/int64(time.Second))
 			}
 		}
 	}
