@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
@@ -87,6 +88,16 @@ func FuzzConfig(f *testing.F) {
 			if op.Index != i || !path.IsAbs(op.Dest) || path.Clean(op.Dest) != op.Dest || op.Dest == "/" ||
 				strings.Contains(op.Dest, "\x00") {
 				t.Fatalf("mounts[%d]: planned destination %q (index %d) is not a clean path below /", i, op.Dest, op.Index)
+			}
+		}
+		// A hook's timeout is a time.Duration that stays positive.
+		if h := spec.Hooks; h != nil {
+			for _, l := range [][]specs.Hook{h.Prestart, h.CreateRuntime, h.CreateContainer, h.StartContainer, h.Poststart, h.Poststop} {
+				for _, hk := range l {
+					if hk.Timeout != nil && time.Duration(*hk.Timeout)*time.Second <= 0 {
+						t.Fatalf("hook timeout %d accepted: %v as a duration", *hk.Timeout, time.Duration(*hk.Timeout)*time.Second)
+					}
+				}
 			}
 		}
 		// An accepted config means the same after a JSON round trip
