@@ -5,7 +5,7 @@ BIN := hako
 PKGS_PURE := ./libcontainer/logs/... ./libcontainer/intelrdt/... ./libcontainer/caps/... ./libcontainer/validate/... \
 	./libcontainer/rootfs/... ./libcontainer/hooks/... ./cgroups/... ./seccomp/...
 
-.PHONY: all build deps demo test unit integration vm-tests bench bench-vm lint clean test-engines conformance test-cri man install uninstall
+.PHONY: all build hako-faults deps demo test unit integration vm-tests bench bench-vm lint clean test-engines conformance test-cri man install uninstall
 
 all: build man
 
@@ -31,6 +31,11 @@ deps:
 COMMIT ?= $(shell git describe --always --dirty --long 2>/dev/null)
 build:
 	$(GO) build -trimpath -tags netgo,osusergo,urfave_cli_no_docs -ldflags '-extldflags=-static -X main.gitCommit=$(COMMIT)' -o $(BIN) .
+
+# The crash-point build (internal/fault): the same binary with the
+# hako_faults tag, for tests/integration/crash.bats and tests/stress only.
+hako-faults: build
+	$(GO) build -trimpath -tags netgo,osusergo,urfave_cli_no_docs,hako_faults -ldflags '-extldflags=-static -X main.gitCommit=$(COMMIT)' -o hako-faults .
 
 # Man pages (section 8) from the command definitions: hako.8 and
 # hako-<verb>.8 (man.go, built only with the hakoman tag).

@@ -12,6 +12,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/hako-runtime/hako/internal/fault"
 	"github.com/hako-runtime/hako/libcontainer"
 	"github.com/hako-runtime/hako/libcontainer/trace"
 )
@@ -159,6 +160,7 @@ func runExec(ctx *cli.Context) error {
 			return err
 		}
 	}
+	fault.Point("exec.waiting", pid)
 	status := waitInit(pid, sigs.C, proxy)
 	if proxy != nil {
 		proxy.close()

@@ -10,6 +10,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/hako-runtime/hako/internal/fault"
 	"github.com/hako-runtime/hako/libcontainer"
 	"github.com/hako-runtime/hako/libcontainer/trace"
 )
@@ -140,6 +141,7 @@ func foreground(o *libcontainer.CreateOpts, noSubreaper, keep bool,
 	// Don't hold the lock while the container runs: `state`, `kill` and
 	// `exec` from other shells must work.
 	c.Unlock()
+	fault.Point("run.waiting", pid)
 	status := waitInit(pid, sigs.C, tty)
 	if tty != nil {
 		tty.close()

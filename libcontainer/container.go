@@ -28,7 +28,11 @@ const (
 	// filters); its name is not a valid container ID's start.
 	cacheDir  = ".cache"
 	stateFile = "state.json"
-	fifoName  = "exec.fifo"
+	// creatingFile is the creation record: what a create killed half-way
+	// made and delete must remove (cgroup, init, resctrl group, host
+	// rootfs mount). Only state.json makes a container exist.
+	creatingFile = "creating.json"
+	fifoName     = "exec.fifo"
 )
 
 // Container is one container's state directory, loaded and (usually)
@@ -48,6 +52,9 @@ type Container struct {
 	dirInfo os.FileInfo
 	// rawConfig is state.json's config until spec decodes it.
 	rawConfig json.RawMessage
+	// debris: a create that died before writing state.json left this
+	// directory (st is its creation record, if it got that far).
+	debris bool
 }
 
 // EnsureRoot creates the state root, private to its owner. A root under
@@ -189,10 +196,17 @@ func (c *Container) read(locked, head bool) error {
 	b, err := os.ReadFile(filepath.Join(c.dir, stateFile))
 	if errors.Is(err, os.ErrNotExist) {
 		// No state yet: being created, unless we hold the lock, in
-		// which case its creator died half-way and left debris.
+		// which case its creator died half-way and left debris. That
+		// never runs: stopped, for delete to remove what the record
+		// says was made.
 		c.Status = Creating
 		if locked {
-			c.Status = Stopped
+			c.Status, c.debris = Stopped, true
+			if b, err := os.ReadFile(filepath.Join(c.dir, creatingFile)); err == nil {
+				// A torn record (impossible: it is renamed into place)
+				// would leave st empty: the directory is still removed.
+				_ = json.Unmarshal(b, &c.st)
+			}
 		}
 		return nil
 	}
@@ -248,14 +262,15 @@ func (c *Container) spec() (*specs.Spec, error) {
 
 // refresh derives the status: init alive in a frozen cgroup = paused
 // (a created container can be paused too, as in runc); alive with the
-// fifo present = created; alive without = running; else stopped.
+// fifo present and still waiting in it = created; alive otherwise =
+// running; else stopped.
 func (c *Container) refresh() {
 	switch {
 	case !c.st.initAlive():
 		c.Status = Stopped
 	case c.frozen():
 		c.Status = Paused
-	case fileExists(filepath.Join(c.dir, fifoName)):
+	case fileExists(filepath.Join(c.dir, fifoName)) && c.st.initWaits():
 		c.Status = Created
 	default:
 		c.Status = Running
@@ -281,6 +296,21 @@ func (c *Container) save() error {
 		return err
 	}
 	return writeFileAtomic(filepath.Join(c.dir, stateFile), b, 0o600)
+}
+
+// saveCreating writes the creation record: state without the config,
+// which is what delete needs to undo a create killed before save.
+func (c *Container) saveCreating() error {
+	st := c.st
+	st.Config, st.Annotations = nil, nil
+	b, err := json.Marshal(&st)
+	if err != nil {
+		return err
+	}
+	if err := writeFileAtomic(filepath.Join(c.dir, creatingFile), b, 0o600); err != nil {
+		return fmt.Errorf("write creation record: %w", err)
+	}
+	return nil
 }
 
 // Pid is the init's host pid, 0 once stopped (as runc reports it).

@@ -13,6 +13,7 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
+	"github.com/hako-runtime/hako/internal/fault"
 	"github.com/hako-runtime/hako/libcontainer/caps"
 	"github.com/hako-runtime/hako/libcontainer/intelrdt"
 	"github.com/hako-runtime/hako/libcontainer/logs"
@@ -253,6 +254,7 @@ func Create(o *CreateOpts) (c *Container, err error) {
 		return nil, err
 	}
 	c, dir = nc, nc.dir
+	fault.Point("create.state-dir", 0)
 	sp := newCreateInit(c, o, spec, mounts)
 	sp.rdt = p.rdt
 	defer sp.close()
@@ -303,6 +305,7 @@ func Create(o *CreateOpts) (c *Container, err error) {
 	if err := c.save(); err != nil {
 		return nil, fmt.Errorf("save state: %w", err)
 	}
+	fault.Point("create.saved", c.st.InitPid)
 	if o.PidFile != "" {
 		if err := writePidFile(o.PidFile, c.st.InitPid); err != nil {
 			return nil, err

@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/hako-runtime/hako/internal/fault"
 	"github.com/hako-runtime/hako/libcontainer/hooks"
 	"github.com/hako-runtime/hako/libcontainer/logs"
 	"github.com/hako-runtime/hako/libcontainer/rootfs"
@@ -38,6 +39,7 @@ func (c *Container) Start(log *logs.Logger) error {
 	if err != nil {
 		return fmt.Errorf("release init: %w", err)
 	}
+	fault.Point("start.released", c.st.InitPid)
 	if err := os.Remove(p); err != nil {
 		return fmt.Errorf("remove exec fifo: %w", err)
 	}
@@ -163,7 +165,7 @@ func (c *Container) Delete(force bool, log *logs.Logger) error {
 	if err := c.Require(OpDelete); err != nil && !force {
 		return err
 	}
-	if c.Status != Stopped {
+	if c.Status != Stopped || (c.debris && c.st.initAlive()) {
 		if c.Status == Paused {
 			c.thaw()
 		}
@@ -175,9 +177,11 @@ func (c *Container) Delete(force bool, log *logs.Logger) error {
 		}
 	}
 	trace.Mark("init gone")
+	fault.Point("delete.killed", c.st.InitPid)
 	if err := c.destroyCgroup(); err != nil {
 		return err
 	}
+	fault.Point("delete.cgroup", c.st.InitPid)
 	trace.Mark("cgroup removed")
 	if g := c.st.IntelRdt; g != nil {
 		if err := g.Destroy(""); err != nil {
@@ -195,6 +199,7 @@ func (c *Container) Delete(force bool, log *logs.Logger) error {
 		return fmt.Errorf("remove state dir: %w", err)
 	}
 	trace.Mark("state dir removed")
+	fault.Point("delete.state-removed", 0)
 	// As in runc, poststop hooks run once the container is gone, and
 	// without its lock: they are the engine's and may take their time.
 	c.Unlock()

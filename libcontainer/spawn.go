@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/hako-runtime/hako/cgroups"
+	"github.com/hako-runtime/hako/internal/fault"
 	"github.com/hako-runtime/hako/libcontainer/caps"
 	"github.com/hako-runtime/hako/libcontainer/syncproto"
 	"github.com/hako-runtime/hako/libcontainer/trace"
@@ -101,6 +102,7 @@ func (sp *spawner) run() error {
 	if err := sp.start(); err != nil {
 		return err
 	}
+	sp.point("spawned")
 	boot, err := sp.d.bootstrap()
 	if err != nil {
 		return err
@@ -152,6 +154,7 @@ func (sp *spawner) run() error {
 			if err := sp.d.pid(msg.Pid); err != nil {
 				return err
 			}
+			sp.point("pid")
 		case syncproto.Limits:
 			if err := sp.conn.Reply(applyLimits(sp.initPid, sp.spec.Process)); err != nil {
 				return err
@@ -165,6 +168,7 @@ func (sp *spawner) run() error {
 		case syncproto.Ambient:
 			sp.o.Log.Warnf("%s", caps.AmbientWarning(msg.Cap, unix.Errno(msg.Errno)))
 		case syncproto.Ready:
+			sp.point("ready")
 			return nil
 		default:
 			ok, err := sp.d.handle(msg)
@@ -176,6 +180,20 @@ func (sp *spawner) run() error {
 			}
 		}
 	}
+}
+
+// point is a crash point of the spawn (internal/fault): create.X for a
+// container's init, exec.X for a process joining it; the pid a test may
+// kill there is the container's init.
+func (sp *spawner) point(step string) {
+	if !fault.Enabled {
+		return
+	}
+	kind, pid := "exec.", sp.c.st.InitPid
+	if _, ok := sp.d.(*createInit); ok {
+		kind, pid = "create.", sp.initPid
+	}
+	fault.Point(kind+step, pid)
 }
 
 // start starts "hako init" in its cgroup, waiting for the bootstrap.

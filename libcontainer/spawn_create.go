@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/hako-runtime/hako/cgroups"
+	"github.com/hako-runtime/hako/internal/fault"
 	"github.com/hako-runtime/hako/internal/fdpass"
 	"github.com/hako-runtime/hako/libcontainer/hooks"
 	"github.com/hako-runtime/hako/libcontainer/initproc"
@@ -105,19 +106,26 @@ func (d *createInit) joinCgroup(pid int) error {
 		return fmt.Errorf("cgroup: %w", err)
 	}
 	d.cg = m
+	// Recorded before it exists: a create killed from here on leaves a
+	// cgroup that delete must find.
+	d.c.st.CgroupPaths = m.Paths()
+	if err := d.c.saveCreating(); err != nil {
+		return err
+	}
 	if err := m.Apply(pid); errors.Is(err, cgroups.ErrRootless) {
 		d.o.Log.Debugf("%v: it stays in the caller's cgroup", err)
 		if !validate.HasNamespace(d.spec, specs.PIDNamespace) {
 			// Nothing then finds what its processes fork and leave behind.
 			d.o.Log.Warnf("a rootless container with no cgroup of its own and no pid namespace of its own: processes it leaves behind outlive delete")
 		}
-		d.c.st.NoCgroup = true
+		d.c.st.NoCgroup, d.c.st.CgroupPaths = true, nil
 		d.cg = noCgroup{d.c}
 		return nil
 	} else if err != nil {
 		return fmt.Errorf("cgroup: %w", err)
 	}
 	d.c.st.CgroupPaths = m.Paths()
+	fault.Point("create.cgroup", pid)
 	return nil
 }
 
@@ -178,6 +186,11 @@ func (d *createInit) pid(pid int) error {
 		}
 		d.c.st.IntelRdt = d.rdt
 	}
+	// The init waits for its config: a create killed from here on leaves
+	// it waiting (after ready, at the exec fifo), for delete to kill.
+	if err := d.c.saveCreating(); err != nil {
+		return err
+	}
 	if d.plan {
 		return d.applierRootfs(pid)
 	}
@@ -218,6 +231,9 @@ func (d *createInit) handle(m syncproto.Msg) (bool, error) {
 	switch m.Type {
 	case syncproto.HostRoot:
 		d.c.st.HostRootMount = m.MountID
+		if err := d.c.saveCreating(); err != nil {
+			return true, err
+		}
 	case syncproto.MountSources:
 		return true, sendMountSources(d.conn, d.initPid, d.spec, d.mounts)
 	case syncproto.Hooks:

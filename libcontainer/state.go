@@ -156,6 +156,18 @@ func (p *persisted) initAlive() bool {
 	return err == nil && !zombie && start == p.InitStart
 }
 
+// initWaitName is the init's comm until it execs the container's process
+// (nsenter.c names it so): a start killed after releasing the init and
+// before removing the exec fifo leaves a fifo behind a running container.
+const initWaitName = "hako:init"
+
+// initWaits reports whether the recorded init is still hako's, i.e. has
+// not exec'd the container's process yet.
+func (p *persisted) initWaits() bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(p.InitPid) + "/comm")
+	return err != nil || string(bytes.TrimSuffix(b, []byte("\n"))) == initWaitName
+}
+
 // writeFileAtomic writes via a temporary file and rename, so a reader (or a
 // crash) never sees a half-written file.
 func writeFileAtomic(path string, data []byte, perm os.FileMode) error {

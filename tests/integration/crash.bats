@@ -1,0 +1,221 @@
+#!/usr/bin/env bats
+# A crash at every step. The crash-point build (make hako-faults, package
+# internal/fault) SIGKILLs itself (HAKO_FAULT) or the container's init
+# (HAKO_FAULT_INIT) at each named step of create, start, exec, run and
+# delete. Afterwards `state` and `list` must tell the truth, and
+# `delete --force` must remove everything: state dir, cgroups, processes,
+# mounts. Every call runs under a hang bound; a timeout is a failure.
+
+load helpers
+
+FAULTS="$REPO_ROOT/hako-faults"
+
+# Every crash point in the code. The first test checks this list against
+# the points a lifecycle really reaches, so a new point cannot go untested.
+CRASH_POINTS="create.state-dir create.cgroup create.spawned create.pid create.ready create.saved
+start.released exec.spawned exec.pid exec.ready exec.waiting
+delete.killed delete.cgroup delete.state-removed run.waiting"
+
+setup() {
+	[ "$RUNTIME_NAME" = hako ] || skip "crash points are hako's test build"
+	[ -x "$FAULTS" ] || fail "$FAULTS missing: run make hako-faults"
+	common_setup
+	set_args sleep 600
+}
+
+# faulty VAR POINT ARGS...: the crash-point build under a hang bound, with
+# VAR=POINT; sets $status and $output. Output goes through a file: a
+# container started here keeps its stdio open, which bats' run would wait
+# for. Only timeout's 124 is a hang (a container SIGKILLed exits 137).
+faulty() {
+	local var=$1 point=$2
+	shift 2
+	status=0
+	timeout -k 5 30 env "$var=$point" "$TAG_VAR=$TAG" "$FAULTS" --root "$ROOT" "$@" </dev/null >"$TEST_DIR/fault.out" 2>&1 3>&- || status=$?
+	output=$(cat "$TEST_DIR/fault.out")
+	[ "$status" -ne 124 ] || fail "hung at $point: $output"
+}
+
+# bounded ARGS...: the release build, under a hang bound, output as faulty.
+bounded() {
+	status=0
+	timeout -k 5 30 env "$TAG_VAR=$TAG" "$RUNTIME" --root "$ROOT" "$@" </dev/null >"$TEST_DIR/bounded.out" 2>&1 3>&- || status=$?
+	output=$(cat "$TEST_DIR/bounded.out")
+	[ "$status" -ne 124 ] || fail "$* hung: $output"
+}
+
+# assert_truth: state and list agree, and what they say is so. A stopped
+# container has pid 0; a created one's pid is the init still waiting in
+# hako (comm hako:init); a running or paused one's pid is alive and runs
+# the container's process. Prints the status.
+assert_truth() {
+	bounded state "$CID"
+	if [ "$status" -ne 0 ]; then
+		[[ "$output" == *"does not exist"* ]] || fail "state failed: $output"
+		[ ! -e "$ROOT/$CID" ] || fail "state says no container but $ROOT/$CID is there: $(ls -a "$ROOT/$CID")"
+		bounded list -q
+		[ -z "$(grep -x "$CID" <<<"$output")" ] || fail "list shows $CID, state does not"
+		TRUTH=none
+		return 0
+	fi
+	local st pid
+	st=$(jq -r .status <<<"$output")
+	pid=$(jq -r .pid <<<"$output")
+	bounded list --format json
+	[ "$status" -eq 0 ] || fail "list failed: $output"
+	local lst
+	lst=$(jq -r ".[] | select(.id == \"$CID\") | .status" <<<"$output")
+	[ "$lst" = "$st" ] || fail "state says $st, list says '$lst'"
+	case $st in
+	stopped)
+		[ "$pid" = 0 ] || fail "stopped with pid $pid"
+		;;
+	created)
+		[ "$(cat /proc/$pid/comm 2>/dev/null)" = hako:init ] || fail "created, but pid $pid is $(cat /proc/$pid/comm 2>&1)"
+		;;
+	running | paused)
+		[ -d /proc/$pid ] || fail "$st with pid $pid gone"
+		[ "$(cat /proc/$pid/comm)" = sleep ] || fail "$st, but pid $pid is $(cat /proc/$pid/comm)"
+		;;
+	*) fail "status $st" ;;
+	esac
+	TRUTH=$st
+}
+
+# recorded_pids: the init pids the state dir knows of (state.json or the
+# creation record), to check they are gone after the delete.
+recorded_pids() {
+	local f
+	for f in "$ROOT/$CID/state.json" "$ROOT/$CID/creating.json"; do
+		[ -f "$f" ] && jq -r '.init_pid // 0' "$f"
+	done | grep -vx 0 | sort -u
+}
+
+# assert_cleaned PIDS...: delete --force succeeds and nothing is left: no
+# state dir, cgroup, tagged process, mount, nor the recorded pids.
+assert_cleaned() {
+	bounded delete --force "$CID"
+	[ "$status" -eq 0 ] || fail "delete --force failed: $output"
+	local p i
+	for p in "$@"; do
+		for ((i = 0; i < 100; i++)); do
+			[ -d "/proc/$p" ] && [ "$(awk '{print $3}' /proc/$p/stat 2>/dev/null)" != Z ] || break
+			sleep 0.05
+		done
+		[ ! -d "/proc/$p" ] || [ "$(awk '{print $3}' /proc/$p/stat)" = Z ] || fail "init $p ($(cat /proc/$p/comm)) survived the delete"
+	done
+	assert_no_tagged
+	assert_nothing_left
+}
+
+# prepare VERB: what the verb needs before it can crash.
+prepare() {
+	case $1 in
+	start)
+		bounded create --bundle "$BUNDLE" "$CID"
+		[ "$status" -eq 0 ] || fail "create: $output"
+		;;
+	exec | delete)
+		bounded run -d --bundle "$BUNDLE" "$CID"
+		[ "$status" -eq 0 ] || fail "run -d: $output"
+		;;
+	esac
+}
+
+# crash POINT self|init: crash there, then check the truth and the cleanup.
+crash() {
+	local point=$1 mode=$2 verb=${1%%.*} var=HAKO_FAULT args
+	[ "$mode" = init ] && var=HAKO_FAULT_INIT
+	prepare "$verb"
+	case $verb in
+	create) args=(create --bundle "$BUNDLE" "$CID") ;;
+	start) args=(start "$CID") ;;
+	exec) args=(exec "$CID" sleep 300) ;;
+	delete) args=(delete --force "$CID") ;;
+	run) args=(run --bundle "$BUNDLE" "$CID") ;;
+	esac
+	faulty "$var" "$point" "${args[@]}"
+	if [ "$mode" = self ]; then
+		[ "$status" -eq 137 ] || fail "hako did not die at $point (status $status): $output"
+	fi
+	local pids
+	pids=$(recorded_pids)
+	assert_truth
+	case $mode/$point in
+	# Only the init can make these go on; a create that died before its
+	# state is debris: stopped.
+	self/create.saved) [ "$TRUTH" = created ] || fail "after $point: $TRUTH" ;;
+	self/create.*) [ "$TRUTH" = stopped ] || fail "after $point: $TRUTH" ;;
+	# A create whose init dies fails and removes what it made, or (once
+	# its state is written) leaves a stopped container.
+	init/create.*) [ "$TRUTH" = none ] || [ "$TRUTH" = stopped ] || fail "after $point: $TRUTH" ;;
+	self/start.released) [ "$TRUTH" = running ] || fail "after $point: $TRUTH" ;;
+	self/exec.* | self/run.waiting) [ "$TRUTH" = running ] || fail "after $point: $TRUTH" ;;
+	init/*) [ "$TRUTH" = stopped ] || [ "$TRUTH" = none ] || fail "init killed at $point: $TRUTH" ;;
+	self/delete.state-removed) [ "$TRUTH" = none ] || fail "after $point: $TRUTH" ;;
+	self/delete.*) [ "$TRUTH" = stopped ] || fail "after $point: $TRUTH" ;;
+	esac
+	assert_cleaned $pids
+}
+
+@test "the crash points listed here are the ones a lifecycle reaches" {
+	local log="$TEST_DIR/points"
+	HAKO_FAULT_LOG="$log" faulty HAKO_FAULT none create --bundle "$BUNDLE" "$CID"
+	HAKO_FAULT_LOG="$log" faulty HAKO_FAULT none start "$CID"
+	HAKO_FAULT_LOG="$log" faulty HAKO_FAULT none exec "$CID" true
+	HAKO_FAULT_LOG="$log" faulty HAKO_FAULT none delete -f "$CID"
+	set_args true
+	HAKO_FAULT_LOG="$log" faulty HAKO_FAULT none run --bundle "$BUNDLE" "$CID"
+	local reached listed
+	reached=$(sort -u "$log")
+	listed=$(tr ' ' '\n' <<<"$CRASH_POINTS" | sort -u)
+	[ "$reached" = "$listed" ] || fail "reached vs listed: $(diff <(echo "$reached") <(echo "$listed"))"
+}
+
+@test "the release build has no crash points" {
+	! grep -qa HAKO_FAULT "$REPO_ROOT/hako" || fail "hako carries the crash-point hook"
+	grep -qa HAKO_FAULT "$FAULTS"
+}
+
+@test "crash: hako killed after making the state dir" { crash create.state-dir self; }
+@test "crash: hako killed after making the cgroup" { crash create.cgroup self; }
+@test "crash: hako killed after spawning the init" { crash create.spawned self; }
+@test "crash: hako killed once the init's pid is known" { crash create.pid self; }
+@test "crash: hako killed when the init is ready" { crash create.ready self; }
+@test "crash: hako killed after writing the state" { crash create.saved self; }
+@test "crash: hako start killed after releasing the init" { crash start.released self; }
+@test "crash: hako exec killed after spawning" { crash exec.spawned self; }
+@test "crash: hako exec killed once the process's pid is known" { crash exec.pid self; }
+@test "crash: hako exec killed when the process is ready" { crash exec.ready self; }
+@test "crash: hako exec killed while waiting for the process" { crash exec.waiting self; }
+@test "crash: hako run killed while waiting for the container" { crash run.waiting self; }
+@test "crash: hako delete killed after killing the init" { crash delete.killed self; }
+@test "crash: hako delete killed after removing the cgroup" { crash delete.cgroup self; }
+@test "crash: hako delete killed after removing the state dir" { crash delete.state-removed self; }
+
+@test "crash: the init killed once its pid is known" { crash create.pid init; }
+@test "crash: the init killed when it is ready" { crash create.ready init; }
+@test "crash: the init killed after the state is written" { crash create.saved init; }
+@test "crash: the init killed as start releases it" { crash start.released init; }
+@test "crash: the init killed while exec spawns" { crash exec.spawned init; }
+@test "crash: the init killed once exec's pid is known" { crash exec.pid init; }
+@test "crash: the init killed when exec's process is ready" { crash exec.ready init; }
+@test "crash: the init killed while run waits" { crash run.waiting init; }
+
+@test "crash: a dead create's directory does not block a new container of the same id" {
+	crash_only() {
+		faulty HAKO_FAULT create.ready create --bundle "$BUNDLE" "$CID"
+		[ "$status" -eq 137 ] || fail "status $status"
+	}
+	crash_only
+	# The engine's retry: create again fails (the id is taken), delete
+	# then create works.
+	bounded create --bundle "$BUNDLE" "$CID"
+	[ "$status" -ne 0 ] || fail "a second create over debris succeeded"
+	[[ "$output" == *"already exists"* ]] || fail "$output"
+	bounded delete "$CID"
+	[ "$status" -eq 0 ] || fail "delete of debris (no --force): $output"
+	bounded create --bundle "$BUNDLE" "$CID"
+	[ "$status" -eq 0 ] || fail "create after delete: $output"
+	[ "$(container_status "$CID")" = created ]
+}
