@@ -101,10 +101,15 @@ type Msg struct {
 
 // Err is the error an "error" message carries, its errno wrapped.
 func (m Msg) Err() error {
-	if m.Errno != 0 {
-		return fmt.Errorf("%s: %w", m.Msg, syscall.Errno(m.Errno))
+	text := m.Msg
+	if text == "" {
+		// an error must say something, even from a broken peer
+		text = "sync protocol: error message without text"
 	}
-	return errors.New(m.Msg)
+	if m.Errno != 0 {
+		return fmt.Errorf("%s: %w", text, syscall.Errno(m.Errno))
+	}
+	return errors.New(text)
 }
 
 // ErrorMsg is the "error" message for err.
@@ -172,14 +177,21 @@ func (c *Conn) Close() error { return c.f.Close() }
 // Send writes m as one JSON line.
 func (c *Conn) Send(m Msg) error { return c.enc.Encode(m) }
 
-// Recv reads the next message; ErrInitExited if the peer has gone.
+// Recv reads the next message; ErrInitExited if the peer has gone. A
+// line that is not a message, or a pid message without a pid (the host
+// would take 0 or -1 for the init), is an error of the sync protocol.
 func (c *Conn) Recv() (Msg, error) {
 	var m Msg
 	err := c.dec.Decode(&m)
-	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-		err = ErrInitExited
+	switch {
+	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
+		return m, ErrInitExited
+	case err != nil:
+		return m, fmt.Errorf("sync protocol: %w", err)
+	case m.Type == Pid && m.Pid <= 0:
+		return m, fmt.Errorf("sync protocol: pid message with pid %d", m.Pid)
 	}
-	return m, err
+	return m, nil
 }
 
 // SendBootstrap writes the Bootstrap, the first thing on the socket.
@@ -214,7 +226,8 @@ func (c *Conn) Reply(err error) error {
 }
 
 // Request sends m and waits for the answer: nil for ok, the host's error
-// text otherwise. what names the step in a transport error.
+// text otherwise. what names the step in a transport error and in an
+// answer that is neither.
 func (c *Conn) Request(m Msg, what string) error {
 	if err := c.Send(m); err != nil {
 		return err
@@ -223,10 +236,13 @@ func (c *Conn) Request(m Msg, what string) error {
 	if err := c.dec.Decode(&reply); err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
-	if reply.Type == Error {
-		return errors.New(reply.Msg)
+	switch reply.Type {
+	case OK:
+		return nil
+	case Error:
+		return reply.Err()
 	}
-	return nil
+	return fmt.Errorf("%s: sync protocol: answer %q is neither %q nor %q", what, reply.Type, OK, Error)
 }
 
 // SendConfig writes the Go init's configuration (any JSON value).
