@@ -42,6 +42,11 @@ bats --tap tests/integration tests/integration/security 2>&1 | tee "$log/bats.tx
 [ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
 count_tap "$log/bats.txt"
 
+echo "== stress: 200 containers, 8-way, with chaos on the same ids (all of it: make stress)"
+go run ./tests/stress -runtime ./hako -n 200 2>&1 | tee "$log/stress.txt"
+[ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
+count_tap "$log/stress.txt"
+
 echo "== engines smoke (podman and ctr on hako: hack/test-engines.sh --smoke; all of it: make test-engines)"
 hack/test-engines.sh --smoke 2>&1 | tee "$log/engines.txt"
 [ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
