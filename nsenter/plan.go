@@ -94,6 +94,13 @@ type Console struct {
 	Relay      bool
 }
 
+// Limits of apply.c: BPF_MAXINSNS, and HAKO_MAX_FDS (nsenter.h) for the
+// procfs contexts of one message.
+const (
+	maxFilterInsns = 4096
+	maxFDs         = 64
+)
+
 // Record tags; keep in step with apply.c.
 const (
 	tagArg uint32 = iota + 1
@@ -176,6 +183,10 @@ func (p *ExecPlan) MarshalBinary() ([]byte, error) {
 		if len(s.Filter) == 0 || len(s.Filter)%8 != 0 {
 			return nil, errors.New("exec plan: seccomp filter is not a whole number of instructions")
 		}
+		// apply.c refuses more (sock_fprog's length is 16 bits): say so here
+		if n := len(s.Filter) / 8; n > maxFilterInsns {
+			return nil, fmt.Errorf("exec plan: seccomp filter has %d instructions, the kernel allows %d", n, maxFilterInsns)
+		}
 		notify := uint32(0)
 		if s.Notify {
 			notify = 1
@@ -206,6 +217,10 @@ func (p *ExecPlan) MarshalBinary() ([]byte, error) {
 		// fifo fd u32, procfs count u32, keyring name with its NUL
 		if strings.IndexByte(c.Keyring, 0) >= 0 {
 			return nil, errors.New("keyring name: contains a NUL byte")
+		}
+		// one message carries them (HAKO_MAX_FDS in nsenter.h)
+		if c.ProcFS > maxFDs {
+			return nil, fmt.Errorf("exec plan: %d new procfs mounts, at most %d", c.ProcFS, maxFDs)
 		}
 		rec(tagCreate, append(u32(c.FifoFD, c.ProcFS), append([]byte(c.Keyring), 0)...))
 	}
