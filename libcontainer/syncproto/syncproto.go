@@ -138,6 +138,10 @@ type Bootstrap struct {
 
 // MarshalBinary renders the directives and appends the plan.
 func (b *Bootstrap) MarshalBinary() ([]byte, error) {
+	// nsenter.c's MAX_JOIN (there are 8 namespace types)
+	if len(b.Joins) > 16 {
+		return nil, fmt.Errorf("namespace paths: %d to join, at most 16", len(b.Joins))
+	}
 	var s strings.Builder
 	fmt.Fprintf(&s, "clone %d\n", b.Clone)
 	for _, j := range b.Joins {
