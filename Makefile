@@ -5,7 +5,7 @@ BIN := hako
 PKGS_PURE := ./libcontainer/logs/... ./libcontainer/intelrdt/... ./libcontainer/caps/... ./libcontainer/validate/... \
 	./libcontainer/rootfs/... ./libcontainer/hooks/... ./cgroups/... ./seccomp/...
 
-.PHONY: all build hako-faults stress deps demo test unit integration vm-tests bench bench-vm lint clean test-engines conformance test-cri man install uninstall
+.PHONY: all build hako-faults stress deps demo test unit integration vm-tests bench bench-vm lint clean test-engines conformance test-cri man install uninstall fuzz
 
 all: build man
 
@@ -121,6 +121,23 @@ bench: deps build $(REF_RUNC)
 # guests (pure cgroup v2, fs and systemd drivers); ratios only (emulated CPU).
 bench-vm: deps build $(REF_RUNC)
 	@hack/bench-vm.sh
+
+# The Go fuzz targets (docs/fuzzing.md), package:Target, each run for
+# FUZZTIME in turn (`make fuzz FUZZTIME=30s` is the short run); a failing
+# input lands in the package's testdata/fuzz/. Their seeds also run in
+# every go test. FUZZPARALLEL workers each (1: the machine may be shared).
+FUZZTIME ?= 10m
+FUZZPARALLEL ?= 1
+FUZZ_TARGETS := ./libcontainer/:FuzzConfig ./libcontainer/validate/:FuzzValues \
+	./libcontainer/rootfs/:FuzzMountPlan ./seccomp/:FuzzCompile .:FuzzCLIValues \
+	./libcontainer/syncproto/:FuzzSyncMessages ./nsenter/:FuzzExecPlan
+fuzz:
+	@failed=""; for t in $(FUZZ_TARGETS); do \
+		echo "== $${t#*:} in $${t%%:*} for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$${t#*:}\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 10s \
+			-parallel $(FUZZPARALLEL) $${t%%:*} || failed="$$failed $${t#*:}"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "fuzz: failed:$$failed"; exit 1; fi; echo "fuzz: all passed"
 
 lint:
 	gofmt -l . | tee /dev/stderr | (! read)
