@@ -142,6 +142,9 @@ func process(p *specs.Process) error {
 // ProcessAttrs checks the attributes the host applies to the process by
 // pid (ioPriority, scheduler, execCPUAffinity); exec checks them too.
 func ProcessAttrs(p *specs.Process) error {
+	if err := User(&p.User); err != nil {
+		return err
+	}
 	if p.IOPriority != nil {
 		if _, err := IOPriority(p.IOPriority); err != nil {
 			return err
@@ -162,6 +165,27 @@ func ProcessAttrs(p *specs.Process) error {
 			if _, err := CPUList("process.execCPUAffinity.final", a.Final); err != nil {
 				return err
 			}
+		}
+	}
+	return nil
+}
+
+// invalidID is (uid_t)-1: setuid, setgid and setgroups take it as "no
+// change", so a process asked to run as it would keep the init's ids
+// (root). runc 1.5.3 refuses it too (cannot setuid to unmapped uid).
+const invalidID = 1<<32 - 1
+
+// User refuses the ids no process can run as.
+func User(u *specs.User) error {
+	if u.UID == invalidID {
+		return fmt.Errorf("process.user.uid: %d is not a valid uid", u.UID)
+	}
+	if u.GID == invalidID {
+		return fmt.Errorf("process.user.gid: %d is not a valid gid", u.GID)
+	}
+	for i, g := range u.AdditionalGids {
+		if g == invalidID {
+			return fmt.Errorf("process.user.additionalGids[%d]: %d is not a valid gid", i, g)
 		}
 	}
 	return nil
@@ -204,6 +228,12 @@ func namespaces(s *specs.Spec) error {
 	if userNew && (len(l.UIDMappings) == 0 || len(l.GIDMappings) == 0) {
 		return errors.New("linux.uidMappings: a new user namespace needs uidMappings and gidMappings")
 	}
+	if err := idMappings("linux.uidMappings", l.UIDMappings); err != nil {
+		return err
+	}
+	if err := idMappings("linux.gidMappings", l.GIDMappings); err != nil {
+		return err
+	}
 	if len(l.TimeOffsets) > 0 && !seen[specs.TimeNamespace] {
 		return errors.New("linux.timeOffsets: offsets need a time namespace")
 	}
@@ -228,6 +258,40 @@ func namespaces(s *specs.Spec) error {
 		return errors.New("linux.maskedPaths/readonlyPaths: masking or making paths read-only needs a mount namespace")
 	}
 	return nil
+}
+
+// maxIDMapLines is the kernel's limit on the lines of a uid_map or
+// gid_map (since Linux 4.15).
+const maxIDMapLines = 340
+
+// idMappings checks what the kernel would refuse on writing uid_map or
+// gid_map with a bare EINVAL: an empty range, a range past 2^32, ranges
+// that overlap on either side, too many lines.
+func idMappings(field string, m []specs.LinuxIDMapping) error {
+	if len(m) > maxIDMapLines {
+		return fmt.Errorf("%s: %d mappings, the kernel takes at most %d", field, len(m), maxIDMapLines)
+	}
+	for i, a := range m {
+		if a.Size == 0 {
+			return fmt.Errorf("%s[%d].size: must not be zero", field, i)
+		}
+		if uint64(a.ContainerID)+uint64(a.Size) > 1<<32 || uint64(a.HostID)+uint64(a.Size) > 1<<32 {
+			return fmt.Errorf("%s[%d]: range of %d ids from %d (container) / %d (host) goes past 2^32", field, i, a.Size, a.ContainerID, a.HostID)
+		}
+		for j, b := range m[:i] {
+			if overlap(a.ContainerID, a.Size, b.ContainerID, b.Size) {
+				return fmt.Errorf("%s[%d]: container ids %d-%d overlap %s[%d]", field, i, a.ContainerID, uint64(a.ContainerID)+uint64(a.Size)-1, field, j)
+			}
+			if overlap(a.HostID, a.Size, b.HostID, b.Size) {
+				return fmt.Errorf("%s[%d]: host ids %d-%d overlap %s[%d]", field, i, a.HostID, uint64(a.HostID)+uint64(a.Size)-1, field, j)
+			}
+		}
+	}
+	return nil
+}
+
+func overlap(a, an, b, bn uint32) bool {
+	return uint64(a) < uint64(b)+uint64(bn) && uint64(b) < uint64(a)+uint64(an)
 }
 
 // sysctlNamespace says which namespace makes a sysctl container-local.
@@ -277,14 +341,27 @@ func linux(s *specs.Spec) error {
 		}
 		switch d.Type {
 		case "c", "u", "b":
+			// mknod's dev_t as the kernel decodes it: 12 bits of
+			// major, 20 of minor; anything else names another device.
+			if d.Major < 0 || d.Major > 0xfff {
+				return fmt.Errorf("%s.major: %d is outside 0..4095", field, d.Major)
+			}
+			if d.Minor < 0 || d.Minor > 0xfffff {
+				return fmt.Errorf("%s.minor: %d is outside 0..1048575", field, d.Minor)
+			}
 		case "p":
 		default:
 			return fmt.Errorf("%s.type: unknown device type %q", field, d.Type)
 		}
 	}
-	for _, p := range append(append([]string{}, l.MaskedPaths...), l.ReadonlyPaths...) {
-		if !filepath.IsAbs(p) {
-			return fmt.Errorf("linux.maskedPaths/readonlyPaths: %q must be an absolute path", p)
+	for _, f := range []struct {
+		name  string
+		paths []string
+	}{{"linux.maskedPaths", l.MaskedPaths}, {"linux.readonlyPaths", l.ReadonlyPaths}} {
+		for i, p := range f.paths {
+			if !filepath.IsAbs(p) {
+				return fmt.Errorf("%s[%d]: %q must be an absolute path", f.name, i, p)
+			}
 		}
 	}
 	// The form only: whether resctrl is mounted, and the groups, are
