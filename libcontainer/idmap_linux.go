@@ -45,7 +45,8 @@ func writeMaps(pid int, l *specs.Linux) error {
 			continue
 		}
 		if !errors.Is(err, os.ErrPermission) || os.Geteuid() == 0 {
-			return fmt.Errorf("%s: write %s: %w", f.field, p, err)
+			// err is a *PathError: it names the file already.
+			return fmt.Errorf("%s: %w", f.field, err)
 		}
 		if herr := mapWithHelper(f.helper, pid, f.m); herr != nil {
 			return fmt.Errorf("%s: %w", f.field, herr)
