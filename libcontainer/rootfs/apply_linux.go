@@ -120,7 +120,8 @@ func mountAll(s *specs.Spec, ops []MountOp, rootfs string, userns bool, mountLab
 			src = fd
 		}
 		if err := mountOne(root, op, userns, mountLabel, src, initPid, p); err != nil {
-			return nil, fmt.Errorf("mount %s to %s (type %q, options %q): %w", op.Source, op.Dest, op.Type, op.Raw, err)
+			// The entry's index names the field, as Plan's errors do.
+			return nil, fmt.Errorf("mounts[%d]: mount %s to %s (type %q, options %q): %w", op.Index, op.Source, op.Dest, op.Type, op.Raw, err)
 		}
 	}
 	if NeedsDevSetup(s) {
