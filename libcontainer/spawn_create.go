@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -244,6 +245,15 @@ func (d *createInit) handle(m syncproto.Msg) (bool, error) {
 	return true, nil
 }
 
+// resourcesError names linux.resources in err, unless err names one of
+// its fields already (the device rules say linux.resources.devices[i]).
+func resourcesError(err error) error {
+	if strings.HasPrefix(err.Error(), "linux.resources") {
+		return err
+	}
+	return fmt.Errorf("linux.resources: %w", err)
+}
+
 // hooksStep is the host's part once the init has made its mounts: the
 // cgroup gets its limits only now, when the init's own threads and forks
 // exist (a pids limit of 1 is a limit on the container, not on hako),
@@ -251,7 +261,7 @@ func (d *createInit) handle(m syncproto.Msg) (bool, error) {
 func (d *createInit) hooksStep() error {
 	if r := effectiveResources(d.spec); r != nil {
 		if err := d.cg.Set(r); err != nil {
-			return fmt.Errorf("linux.resources: %w", err)
+			return resourcesError(err)
 		}
 	}
 	if h := d.spec.Hooks; h != nil && len(h.Prestart)+len(h.CreateRuntime) > 0 {
