@@ -106,6 +106,9 @@ func Spec(s *specs.Spec) error {
 	if s.Linux == nil {
 		return errors.New("linux: must be set")
 	}
+	if err := nulFree(s); err != nil {
+		return err
+	}
 	if err := namespaces(s); err != nil {
 		return err
 	}
