@@ -27,7 +27,7 @@ const maxConfig = 64 << 10
 // specField says that an error text starts with a config.json path (the
 // field the error is about): "process.args: ...", "mounts[3].type: ...",
 // "linux.seccomp.syscalls[0]..." or a bare top-level field name.
-var specField = regexp.MustCompile(`^(ociVersion|root\.path|process(\.[a-zA-Z]+|\[\d+\])*|linux(\.[a-zA-Z/]+|\[[^\]]*\])*|hooks\.[a-zA-Z]+\[\d+\](\.[a-zA-Z]+)?|hostname|mounts\[\d+\](\.[a-zA-Z]+)?)(:| )`)
+var specField = regexp.MustCompile(`^(ociVersion|root\.path|process(\.[a-zA-Z]+|\[\d+\])*|linux(\.[a-zA-Z/]+|\[[^\]]*\])*|hooks\.[a-zA-Z]+\[\d+\](\.[a-zA-Z]+(\[\d+\])?)?|hostname|domainname|mounts\[\d+\](\.[a-zA-Z]+)?)(:| )`)
 
 // FuzzConfig feeds config.json bytes through the checks `hako create`
 // runs before it makes anything (prepare): LoadSpec, validate.Spec, the
@@ -53,6 +53,24 @@ func FuzzConfig(f *testing.F) {
 	f.Add([]byte(`{"ociVersion": 1}`))
 	f.Add([]byte(`[]`))
 	f.Add([]byte("{\"process\": {\"args\": [\"a\"]\n,}"))
+	// NUL bytes where the kernel takes C strings (refused naming the field)
+	for _, edit := range []struct{ from, to string }{
+		{`"cwd": "/"`, `"cwd": "/a\u0000b"`},
+		{`"sh"`, `"s\u0000h"`},
+		{`"path": "rootfs"`, `"path": "root\u0000fs"`},
+		{`"hostname": "hako"`, `"hostname": "ha\u0000ko"`},
+		{`"/proc/kcore"`, `"/proc/kc\u0000ore"`},
+		{`"/proc/bus"`, `"/proc/b\u0000us"`},
+	} {
+		def, err := os.ReadFile("testdata/configs/default.json")
+		if err != nil {
+			f.Fatal(err)
+		}
+		if !strings.Contains(string(def), edit.from) {
+			f.Fatalf("default.json has no %s", edit.from)
+		}
+		f.Add([]byte(strings.Replace(string(def), edit.from, edit.to, 1)))
+	}
 	// One bundle directory per worker process, rewritten for each input:
 	// LoadSpec reads a bundle, as create does.
 	bundle := f.TempDir()
@@ -88,6 +106,18 @@ func FuzzConfig(f *testing.F) {
 			if op.Index != i || !path.IsAbs(op.Dest) || path.Clean(op.Dest) != op.Dest || op.Dest == "/" ||
 				strings.Contains(op.Dest, "\x00") {
 				t.Fatalf("mounts[%d]: planned destination %q (index %d) is not a clean path below /", i, op.Dest, op.Index)
+			}
+		}
+		// No NUL in what the kernel takes as a C string.
+		for _, v := range append(append(append([]string{spec.Root.Path, spec.Process.Cwd, spec.Hostname, spec.Domainname},
+			spec.Process.Args...), spec.Linux.MaskedPaths...), spec.Linux.ReadonlyPaths...) {
+			if strings.IndexByte(v, 0) >= 0 {
+				t.Fatalf("accepted a NUL byte in %q", v)
+			}
+		}
+		for _, d := range spec.Linux.Devices {
+			if strings.IndexByte(d.Path, 0) >= 0 {
+				t.Fatalf("accepted a NUL byte in device %q", d.Path)
 			}
 		}
 		// A hook's timeout is a time.Duration that stays positive.
