@@ -382,6 +382,14 @@ func linux(s *specs.Spec) error {
 			return err
 		}
 	}
+	if r := l.Resources; r != nil && r.CPU != nil {
+		if err := cpusetList("linux.resources.cpu.cpus", r.CPU.Cpus); err != nil {
+			return err
+		}
+		if err := cpusetList("linux.resources.cpu.mems", r.CPU.Mems); err != nil {
+			return err
+		}
+	}
 	if len(l.NetDevices) > 0 && !HasNamespace(s, specs.NetworkNamespace) {
 		return errors.New("linux.netDevices: needs a network namespace")
 	}
@@ -390,6 +398,40 @@ func linux(s *specs.Spec) error {
 			if n != "" && (len(n) > 15 || n == "." || n == ".." || strings.ContainsAny(n, "/: \t\n\x00")) {
 				return fmt.Errorf("linux.netDevices[%s]: invalid device name %q", host, n)
 			}
+		}
+	}
+	return nil
+}
+
+// cpusetList checks the syntax of a cpuset.cpus or cpuset.mems list as
+// the kernel's bitmap_parselist reads it (N, N-M, N-M:used/group, joined
+// by commas), so that a typo names the field rather than failing as the
+// cgroup write's EINVAL. Which cpus or nodes exist is the kernel's to say.
+func cpusetList(field, list string) error {
+	if list == "" {
+		return nil // not set
+	}
+	num := func(s string) (uint64, bool) {
+		n, err := strconv.ParseUint(s, 10, 32)
+		return n, err == nil
+	}
+	for _, part := range strings.Split(strings.TrimSuffix(list, "\n"), ",") {
+		rng, group, hasGroup := strings.Cut(part, ":")
+		lo, hi, isRange := strings.Cut(rng, "-")
+		a, ok1 := num(lo)
+		b, ok2 := a, true
+		if isRange {
+			b, ok2 = num(hi)
+		}
+		ok3 := true
+		if hasGroup {
+			used, size, _ := strings.Cut(group, "/")
+			u, okU := num(used)
+			g, okG := num(size)
+			ok3 = isRange && okU && okG && u > 0 && g > 0 && u <= g
+		}
+		if !ok1 || !ok2 || !ok3 || b < a {
+			return fmt.Errorf("%s: invalid list %q (want N, N-M or N-M:used/group, joined by commas)", field, list)
 		}
 	}
 	return nil
