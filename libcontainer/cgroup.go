@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"syscall"
 	"time"
 
@@ -295,11 +296,61 @@ func (c *Container) Update(r *specs.LinuxResources) error {
 		Memory: pick(r.Memory != nil, merged.Memory), CPU: pick(r.CPU != nil, merged.CPU),
 		Pids: r.Pids, BlockIO: r.BlockIO, Unified: r.Unified,
 	}
-	if err := m.Set(apply); err != nil {
+	// The new state is written before the cgroup is touched, and renamed
+	// into place after: a full state root fails the update with the
+	// cgroup as it was, instead of limits that state.json does not know.
+	old := *spec.Linux.Resources
+	*spec.Linux.Resources = merged
+	b, err := json.Marshal(&c.st)
+	if err != nil {
+		*spec.Linux.Resources = old
 		return err
 	}
-	*spec.Linux.Resources = merged
-	return c.save()
+	commit, err := stageFile(filepath.Join(c.dir, stateFile), b, 0o600)
+	if err != nil {
+		*spec.Linux.Resources = old
+		return fmt.Errorf("save state: %w", err)
+	}
+	if err := m.Set(apply); err != nil {
+		*spec.Linux.Resources = old
+		commit(false)
+		return err
+	}
+	if err := commit(true); err != nil {
+		return fmt.Errorf("save state: %w", err)
+	}
+	return nil
+}
+
+// stageFile writes data to a temporary file beside path; commit(true)
+// renames it over path, commit(false) removes it. What can fail for lack
+// of space fails here, before the caller changes anything else.
+func stageFile(path string, data []byte, perm os.FileMode) (commit func(bool) error, err error) {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+"-")
+	if err != nil {
+		return nil, err
+	}
+	_, err = tmp.Write(data)
+	if err == nil {
+		err = tmp.Chmod(perm)
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+		return nil, err
+	}
+	return func(keep bool) error {
+		if !keep {
+			return os.Remove(tmp.Name())
+		}
+		if err := os.Rename(tmp.Name(), path); err != nil {
+			os.Remove(tmp.Name())
+			return err
+		}
+		return nil
+	}, nil
 }
 
 func pick[T any](ok bool, v *T) *T {
