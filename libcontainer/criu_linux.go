@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"runtime"
 	"strings"
+	"syscall"
 
 	criu "github.com/checkpoint-restore/go-criu/v7"
 	"github.com/checkpoint-restore/go-criu/v7/rpc"
@@ -15,6 +16,7 @@ import (
 	"golang.org/x/sys/unix"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/hako-runtime/hako/internal/fault"
 	"github.com/hako-runtime/hako/internal/fdpass"
 )
 
@@ -70,6 +72,10 @@ type swrk struct {
 	// answered: the final answer came; criu's exit status no longer
 	// matters (3.17 exits 255 after a good pre-dump).
 	answered bool
+	// release ends the no_new_privs thread that started the worker: it
+	// lives as long as the worker, for the parent-death signal is the
+	// thread's.
+	release chan struct{}
 }
 
 // startSwrk starts criu swrk with stdio as its fds 0-2 (nil entries:
@@ -97,22 +103,31 @@ func startSwrk(path string, stdio, extra []*os.File, nnp bool) (*swrk, error) {
 		}
 	}
 	cmd.ExtraFiles = append([]*os.File{theirs}, extra...)
-	start := cmd.Start
+	// A checkpoint or restore killed half-way must not leave CRIU working
+	// on the container with nobody to answer it. The signal comes when
+	// the forking thread ends: Go keeps its threads, and startNoNewPrivs
+	// keeps its own until close.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	s := &swrk{cmd: cmd, conn: ours}
 	if nnp {
-		start = func() error { return startNoNewPrivs(cmd) }
+		s.release = make(chan struct{})
+		err = startNoNewPrivs(cmd, s.release)
+	} else {
+		err = cmd.Start()
 	}
-	if err := start(); err != nil {
+	if err != nil {
 		ours.Close()
 		return nil, fmt.Errorf("start criu swrk: %w", err)
 	}
-	return &swrk{cmd: cmd, conn: ours}, nil
+	return s, nil
 }
 
 // startNoNewPrivs starts cmd from a thread of its own marked
 // no_new_privs (prctl(2): the flag is per thread and inherited by what it
 // forks). The thread is never unlocked: it ends with its goroutine, so
-// the mark reaches nothing else hako runs.
-func startNoNewPrivs(cmd *exec.Cmd) error {
+// the mark reaches nothing else hako runs; the goroutine waits for
+// release first, for the worker's parent-death signal is this thread's.
+func startNoNewPrivs(cmd *exec.Cmd, release <-chan struct{}) error {
 	errc := make(chan error, 1)
 	go func() {
 		runtime.LockOSThread()
@@ -120,7 +135,11 @@ func startNoNewPrivs(cmd *exec.Cmd) error {
 			errc <- fmt.Errorf("no_new_privs: %w", err)
 			return
 		}
-		errc <- cmd.Start()
+		err := cmd.Start()
+		errc <- err
+		if err == nil {
+			<-release
+		}
 	}()
 	return <-errc
 }
@@ -172,6 +191,9 @@ func (s *swrk) call(req *rpc.CriuReq, notify func(*rpc.CriuNotify, []int) error)
 			s.answered = true
 			return resp, nil
 		}
+		// CRIU is at work on the container: a checkpoint killed here
+		// must not leave it so (the worker's parent-death signal).
+		fault.Point("criu."+resp.GetNotify().GetScript(), s.Pid())
 		if notify != nil {
 			err = notify(resp.GetNotify(), fds)
 		} else {
@@ -190,6 +212,9 @@ func (s *swrk) call(req *rpc.CriuReq, notify func(*rpc.CriuNotify, []int) error)
 func (s *swrk) close() error {
 	s.conn.Close()
 	err := s.cmd.Wait()
+	if s.release != nil {
+		close(s.release)
+	}
 	var exit *exec.ExitError
 	if s.answered && errors.As(err, &exit) {
 		return nil

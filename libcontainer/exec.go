@@ -11,6 +11,7 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
+	"github.com/hako-runtime/hako/internal/fault"
 	"github.com/hako-runtime/hako/libcontainer/caps"
 	"github.com/hako-runtime/hako/libcontainer/logs"
 	"github.com/hako-runtime/hako/libcontainer/lsm"
@@ -101,6 +102,7 @@ func (c *Container) Exec(o *ExecOpts) (int, error) {
 		}
 	}()
 	c.Unlock()
+	fault.Point("exec.unlocked", c.st.InitPid)
 	pidfdSock, err := dialPidfdSocket(o.PidfdSocket)
 	if err != nil {
 		return 0, err

@@ -255,8 +255,14 @@ func (r *restorer) cgroup(pid int, opts *rpc.CriuOpts) error {
 	if err != nil {
 		return fmt.Errorf("cgroup: %w", err)
 	}
+	// Recorded before it exists, as create does: a restore killed from
+	// here on leaves a cgroup that delete must find.
+	c.st.CgroupPaths = m.Paths()
+	if err := c.saveCreating(); err != nil {
+		return err
+	}
 	if err := m.Apply(pid); errors.Is(err, cgroups.ErrRootless) {
-		c.st.NoCgroup = true
+		c.st.NoCgroup, c.st.CgroupPaths = true, nil
 	} else if err != nil {
 		return fmt.Errorf("cgroup: %w", err)
 	} else {
@@ -330,6 +336,9 @@ func (r *restorer) answer(n *rpc.CriuNotify, fds []int) error {
 		}
 		r.c.st.InitPid, r.c.st.InitStart = pid, start
 		r.c.st.Created = time.Now().UTC()
+		if err := r.c.saveCreating(); err != nil {
+			return err
+		}
 	case "orphan-pts-master":
 		if len(fds) != 1 {
 			return errors.New("criu sent no pty master")

@@ -1,10 +1,12 @@
 package libcontainer
 
 import (
+	"errors"
 	"fmt"
 	"os"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 
 	"github.com/hako-runtime/hako/libcontainer/initproc"
 	"github.com/hako-runtime/hako/libcontainer/lsm"
@@ -66,8 +68,34 @@ func (d *execInit) joinCgroup(pid int) error {
 	if len(d.subCgroups) > 0 {
 		return joinSubCgroups(m.Paths(), d.subCgroups, pid)
 	}
-	if err := m.Apply(pid); err != nil {
-		return fmt.Errorf("cgroup: %w", err)
+	if d.c.st.NoCgroup {
+		return m.Apply(pid)
+	}
+	return joinCgroupPaths(m.Paths(), pid)
+}
+
+// joinCgroupPaths puts pid into the container's existing cgroups, and
+// never makes one: exec runs without the container's lock, and a delete
+// that removed the cgroup meanwhile must not see it made again behind
+// its back (found by tests/stress: Apply's mkdir left the cgroup of a
+// deleted container in every v1 hierarchy). A hierarchy whose directory
+// is gone is skipped, as runc's exec does; all gone is an error.
+func joinCgroupPaths(paths map[string]string, pid int) error {
+	joined := 0
+	var gone string
+	for _, dir := range paths {
+		err := writeProcsBeneath(dir, ".", pid)
+		if errors.Is(err, unix.ENOENT) {
+			gone = dir
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("cgroup: %w", err)
+		}
+		joined++
+	}
+	if joined == 0 && gone != "" {
+		return fmt.Errorf("cgroup %s is gone: the container was deleted", gone)
 	}
 	return nil
 }

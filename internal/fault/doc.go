@@ -8,6 +8,8 @@
 //
 //	HAKO_FAULT=<point>       SIGKILL this hako process at <point>
 //	HAKO_FAULT_INIT=<point>  SIGKILL the container's init at <point> and go on
+//	HAKO_FAULT_STOP=<point>  SIGSTOP this process at <point> (the test races
+//	                         another command against it, then SIGCONTs it)
 //	HAKO_FAULT_LOG=<file>    append each point reached, one name per line
 //
 // Points are named <verb>.<step> (create.cgroup, exec.pid, delete.killed ...);

@@ -14,6 +14,7 @@ const Enabled = true
 var (
 	self    = os.Getenv("HAKO_FAULT")
 	initPt  = os.Getenv("HAKO_FAULT_INIT")
+	stopPt  = os.Getenv("HAKO_FAULT_STOP")
 	logPath = os.Getenv("HAKO_FAULT_LOG")
 )
 
@@ -29,6 +30,11 @@ func Point(name string, pid int) {
 	}
 	if name == initPt && pid > 0 {
 		unix.Kill(pid, unix.SIGKILL)
+	}
+	if name == stopPt {
+		// The test acts (another command) while this one is held
+		// here, then sends SIGCONT: a race made to happen.
+		unix.Kill(unix.Getpid(), unix.SIGSTOP)
 	}
 	if name == self {
 		unix.Kill(unix.Getpid(), unix.SIGKILL)

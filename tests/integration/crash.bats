@@ -13,7 +13,7 @@ FAULTS="$REPO_ROOT/hako-faults"
 # Every crash point in the code. The first test checks this list against
 # the points a lifecycle really reaches, so a new point cannot go untested.
 CRASH_POINTS="create.state-dir create.cgroup create.spawned create.pid create.ready create.saved
-start.released exec.spawned exec.pid exec.ready exec.waiting
+start.released exec.unlocked exec.spawned exec.pid exec.ready exec.waiting
 delete.killed delete.cgroup delete.state-removed run.waiting"
 
 setup() {
@@ -184,6 +184,7 @@ crash() {
 @test "crash: hako killed when the init is ready" { crash create.ready self; }
 @test "crash: hako killed after writing the state" { crash create.saved self; }
 @test "crash: hako start killed after releasing the init" { crash start.released self; }
+@test "crash: hako exec killed after releasing the lock" { crash exec.unlocked self; }
 @test "crash: hako exec killed after spawning" { crash exec.spawned self; }
 @test "crash: hako exec killed once the process's pid is known" { crash exec.pid self; }
 @test "crash: hako exec killed when the process is ready" { crash exec.ready self; }
@@ -218,4 +219,34 @@ crash() {
 	bounded create --bundle "$BUNDLE" "$CID"
 	[ "$status" -eq 0 ] || fail "create after delete: $output"
 	[ "$(container_status "$CID")" = created ]
+}
+
+# stopped_at POINT ARGS...: start the crash-point build held (SIGSTOP) at
+# POINT in the background; $HELD is its pid once it is stopped there.
+stopped_at() {
+	local point=$1 i
+	shift
+	env HAKO_FAULT_STOP="$point" "$TAG_VAR=$TAG" "$FAULTS" --root "$ROOT" "$@" </dev/null >"$TEST_DIR/held.out" 2>&1 3>&- &
+	HELD=$!
+	for ((i = 0; i < 200; i++)); do
+		[ "$(awk '{print $3}' /proc/$HELD/stat 2>/dev/null)" = T ] && return 0
+		sleep 0.05
+	done
+	kill -9 "$HELD"
+	fail "never held at $point: $(cat "$TEST_DIR/held.out")"
+}
+
+@test "race: a delete while exec is between its lock and its cgroup join leaves no cgroup" {
+	# Found by tests/stress: exec made the cgroup again (mkdir) when a
+	# delete had removed it, leaving it in every v1 hierarchy.
+	prepare exec
+	stopped_at exec.unlocked exec "$CID" true
+	bounded delete --force "$CID"
+	[ "$status" -eq 0 ] || fail "delete --force while exec is held: $output"
+	kill -CONT "$HELD"
+	local es=0
+	wait "$HELD" || es=$?
+	[ "$es" -ne 0 ] || fail "exec into a deleted container succeeded: $(cat "$TEST_DIR/held.out")"
+	[ "$(grep -c 'level=error' "$TEST_DIR/held.out")" -eq 1 ] || fail "exec's error: $(cat "$TEST_DIR/held.out")"
+	assert_nothing_left
 }
