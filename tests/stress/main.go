@@ -171,6 +171,11 @@ func (e *env) run(w int, id string, args ...string) result {
 			r.status = -1
 		}
 		r.err, r.unclear = errorLine(stderr)
+		if verb == "exec" && r.status > 0 && len(bytes.TrimSpace(stderr)) == 0 {
+			// exec's status is its process's: killed with its container
+			// (137) by a lifecycle worker, it is no runtime error.
+			r.err, r.unclear = fmt.Sprintf("the process exited %d", r.status), false
+		}
 		if r.hung {
 			r.err = "timed out after " + timeout.String()
 		}
