@@ -12,7 +12,8 @@
 //	                         another command against it, then SIGCONTs it)
 //	HAKO_FAULT_LOG=<file>    append each point reached, one name per line
 //
-// Points are named <verb>.<step> (create.cgroup, exec.pid, delete.killed ...);
+// A value ending in "*" names every point with that prefix (criu.*: CRIU's
+// first notification). Points are named <verb>.<step> (create.cgroup, exec.pid, delete.killed ...);
 // a test first runs the lifecycle with HAKO_FAULT_LOG to learn every point
 // reached, then crashes at each.
 package fault

@@ -4,6 +4,7 @@ package fault
 
 import (
 	"os"
+	"strings"
 
 	"golang.org/x/sys/unix"
 )
@@ -18,6 +19,15 @@ var (
 	logPath = os.Getenv("HAKO_FAULT_LOG")
 )
 
+// match: a point named exactly, or by a prefix ending in "*" (criu.*:
+// CRIU's first notification, whichever it is).
+func match(pattern, name string) bool {
+	if p, ok := strings.CutSuffix(pattern, "*"); ok {
+		return p != "" && strings.HasPrefix(name, p)
+	}
+	return pattern == name
+}
+
 // Point logs name, then kills the init (pid) or this process if the
 // environment names this point. SIGKILL, as an OOM kill or an engine's
 // timeout would: no deferred cleanup runs.
@@ -28,15 +38,15 @@ func Point(name string, pid int) {
 			f.Close()
 		}
 	}
-	if name == initPt && pid > 0 {
+	if match(initPt, name) && pid > 0 {
 		unix.Kill(pid, unix.SIGKILL)
 	}
-	if name == stopPt {
+	if match(stopPt, name) {
 		// The test acts (another command) while this one is held
 		// here, then sends SIGCONT: a race made to happen.
 		unix.Kill(unix.Getpid(), unix.SIGSTOP)
 	}
-	if name == self {
+	if match(self, name) {
 		unix.Kill(unix.Getpid(), unix.SIGKILL)
 		select {}
 	}

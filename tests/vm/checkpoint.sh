@@ -39,7 +39,7 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$repo" || exit 1
 
 if [ "${1:-}" != --guest ]; then
-	make -s build || exit 1
+	make -s build hako-faults || exit 1
 	mkdir -p .cache/vm && go build -o .cache/vm/recvtty ./tests/cmd/recvtty || exit 1
 	command -v criu >/dev/null || {
 		echo "ok 1 # skip checkpoint in the guest: no criu on the host (apt-get install criu)"
@@ -430,5 +430,36 @@ else
 	ok "podman container checkpoint/restore # skip no podman on the host"
 fi
 
-for id in c1 c2 c2b c4 c5 c6 c7 c8 c8b c9 c9b c10 c11 c12 c13 c14 c15; do $hako delete -f "$id" >/dev/null 2>&1; done
+# 16. A checkpoint, then a restore, killed while CRIU works on them (the
+# crash-point build, internal/fault: criu.* is CRIU's first notification):
+# CRIU dies with its hako (parent-death signal), state tells the truth and
+# delete --force leaves nothing.
+faults="$repo/hako-faults --root $w/state"
+criu_left() { pgrep -x criu >/dev/null && pgrep -ax criu || echo none; }
+start c16 || notok "c16 starts" "$(cat "$w/c16.out")"
+pid=$($hako state c16 | jq .pid)
+cg=$(cgroup_of "$pid")
+st=0
+HAKO_FAULT='criu.*' HAKO_FAULT_LOG="$w/c16.points" $faults checkpoint --image-path "$w/img16" c16 >"$w/c16.ck" 2>&1 || st=$?
+check "checkpoint killed at CRIU's first notification ($(head -1 "$w/c16.points" 2>/dev/null))" 137 "$st"
+sleep 1
+check "no CRIU left after the killed checkpoint" none "$(criu_left)"
+s=$(status c16)
+[ "$s" = paused ] && $hako resume c16
+check "the container runs on (was $s)" running "$(status c16)"
+ck "delete --force after the killed checkpoint" $hako delete -f c16
+gone "killed checkpoint" c16 "$pid" "$cg"
+st=0
+HAKO_FAULT='criu.*' $faults restore -d --image-path "$w/img1" -b "$w/c1" c17 </dev/null >>"$w/c1.out" 2>&1 || st=$?
+check "restore killed at CRIU's first notification" 137 "$st"
+sleep 1
+check "no CRIU left after the killed restore" none "$(criu_left)"
+check "the half-restored container is stopped" stopped "$(status c17)"
+cg=$(jq -r '.cgroup_paths[""] // empty' "$w/state/c17/creating.json" 2>/dev/null)
+ck "delete --force after the killed restore" $hako delete -f c17
+check "killed restore: no state" none "$(status c17)"
+check "killed restore: no cgroup" gone "$([ -n "$cg" ] && [ -d "$cg" ] && echo "left: $cg" || echo gone)"
+check "killed restore: no criu-root mount" none "$(grep -F "$w/state/c17" /proc/self/mountinfo || echo none)"
+
+for id in c1 c2 c2b c4 c5 c6 c7 c8 c8b c9 c9b c10 c11 c12 c13 c14 c15 c16 c17; do $hako delete -f "$id" >/dev/null 2>&1; done
 exit $rc
