@@ -49,7 +49,18 @@ var (
 	chaos      = flag.Int("chaos", 4, "workers running other verbs on the same ids")
 	timeout    = flag.Duration("timeout", 60*time.Second, "bound of one command: longer is a hang")
 	keep       = flag.Bool("keep", false, "keep the work directory")
+	rootfsDir  = flag.String("rootfs", "", "an existing rootfs to use (read-only) instead of making one with tests/integration/mkbundle.sh")
+	systemd    = flag.Bool("systemd-cgroup", false, "pass --systemd-cgroup (the containers' cgroups are systemd scopes)")
 )
+
+// globals are the runtime's global flags for every command.
+func globals(root string) []string {
+	g := []string{"--root", root}
+	if *systemd {
+		g = append(g, "--systemd-cgroup")
+	}
+	return g
+}
 
 const tagVar = "HAKO_STRESS_TAG"
 
@@ -152,7 +163,7 @@ func (e *env) run(w int, id string, args ...string) result {
 	defer errF.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, *runtimeBin, append([]string{"--root", e.root, "--log-format", "json"}, args...)...)
+	cmd := exec.CommandContext(ctx, *runtimeBin, append(append(globals(e.root), "--log-format", "json"), args...)...)
 	cmd.Stdout, cmd.Stderr = outF, errF
 	cmd.Env = append(os.Environ(), tagVar+"="+e.tag)
 	t0 := time.Now()
@@ -371,7 +382,7 @@ func (e *env) foreground(id string) (*exec.Cmd, *net.UnixConn, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	cmd := exec.Command(*runtimeBin, "--root", e.root, "run", "--bundle", e.bundle, id)
+	cmd := exec.Command(*runtimeBin, append(globals(e.root), "run", "--bundle", e.bundle, id)...)
 	cmd.Env = append(os.Environ(), tagVar+"="+e.tag, "NOTIFY_SOCKET="+sock)
 	null, _ := os.OpenFile(os.DevNull, os.O_RDWR, 0)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = null, null, null
@@ -549,7 +560,7 @@ func leftovers(e *env, prefix string) []string {
 		for _, ent := range ents {
 			if strings.HasPrefix(ent.Name(), prefix) {
 				out = append(out, "state dir "+ent.Name())
-				exec.Command(*runtimeBin, "--root", e.root, "delete", "--force", ent.Name()).Run()
+				exec.Command(*runtimeBin, append(globals(e.root), "delete", "--force", ent.Name())...).Run()
 			}
 		}
 	}
@@ -557,7 +568,8 @@ func leftovers(e *env, prefix string) []string {
 		if err != nil || !d.IsDir() {
 			return nil
 		}
-		if strings.HasPrefix(d.Name(), prefix) {
+		// a systemd scope is <prefix>-<id>.scope
+		if strings.HasPrefix(d.Name(), prefix) || strings.Contains(d.Name(), "-"+prefix+"-") {
 			out = append(out, "cgroup "+p)
 			killCgroup(p)
 			return filepath.SkipDir
@@ -583,6 +595,19 @@ func leftovers(e *env, prefix string) []string {
 				out = append(out, fmt.Sprintf("process %s (%s)", pid, strings.TrimSpace(string(comm))))
 				if p, err := os.FindProcess(atoi(pid)); err == nil {
 					p.Kill()
+				}
+			}
+		}
+	}
+	if *systemd {
+		// units systemd still knows (a failed scope stays listed)
+		out2, _ := exec.Command("systemctl", "list-units", "--all", "--plain", "--no-legend").Output()
+		for _, l := range strings.Split(string(out2), "\n") {
+			if strings.Contains(l, prefix) {
+				out = append(out, "systemd unit "+strings.TrimSpace(l))
+				if f := strings.Fields(l); len(f) > 0 {
+					exec.Command("systemctl", "stop", f[0]).Run()
+					exec.Command("systemctl", "reset-failed", f[0]).Run()
 				}
 			}
 		}
@@ -633,10 +658,14 @@ func atoi(s string) int {
 // makeBundle: the busybox rootfs of the bats suite, read-only and shared by
 // every container, and the runtime's own `spec` made non-interactive.
 func makeBundle(e *env) error {
-	here, _ := os.Getwd()
-	mk := filepath.Join(here, "tests/integration/mkbundle.sh")
-	if out, err := exec.Command(mk, e.bundle).CombinedOutput(); err != nil {
-		return fmt.Errorf("mkbundle: %v: %s", err, out)
+	if *rootfsDir == "" {
+		here, _ := os.Getwd()
+		mk := filepath.Join(here, "tests/integration/mkbundle.sh")
+		if out, err := exec.Command(mk, e.bundle).CombinedOutput(); err != nil {
+			return fmt.Errorf("mkbundle: %v: %s", err, out)
+		}
+	} else if err := os.MkdirAll(e.bundle, 0o755); err != nil {
+		return err
 	}
 	cmd := exec.Command(*runtimeBin, "spec")
 	cmd.Dir = e.bundle
@@ -657,6 +686,13 @@ func makeBundle(e *env) error {
 	proc["args"] = []string{"sleep", "600"}
 	proc["env"] = append(proc["env"].([]any), tagVar+"="+e.tag)
 	s["root"].(map[string]any)["readonly"] = true
+	if *rootfsDir != "" {
+		abs, err := filepath.Abs(*rootfsDir)
+		if err != nil {
+			return err
+		}
+		s["root"].(map[string]any)["path"] = abs
+	}
 	b, _ = json.MarshalIndent(s, "", "  ")
 	return os.WriteFile(p, b, 0o644)
 }

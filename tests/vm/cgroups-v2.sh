@@ -26,6 +26,10 @@ mkdir -p bin
 go test -c -o bin/cgroups.test ./cgroups || exit 1
 go test -c -o bin/cgroups-devices.test ./cgroups/devices || exit 1
 [ -x hako ] || go build -trimpath -o hako . || exit 1
+go build -o bin/stress ./tests/stress || exit 1
+# tests/stress in each guest: few containers, for emulated execs are slow
+# (make stress runs 1000 on the host).
+stress_n=${STRESS_VM_N:-24}
 
 # What cli-v2.bats needs in a guest that only sees shared directories (the
 # systemd one is Debian minbase): bats (pure bash, relocatable), jq with
@@ -58,6 +62,8 @@ echo "### cgroups suite: guest cgroup v2 (vm-run default mode): fs2 driver, eBPF
 	env '"$clienv"' HAKO_CGROUP_DRIVER=fs bats --tap -T -f "$2" tests/vm/cli-v2.bats || rc=1
 	echo "### rootless-v2.bats: guest cgroup v2, a delegated subtree"
 	env '"$clienv"' bats --tap -T -f "$2" tests/vm/rootless-v2.bats || rc=1
+	echo "### stress: '"$stress_n"' containers with chaos, guest cgroup v2, fs driver"
+	./bin/stress -runtime /tmp/hako-under-test -rootfs '"$tools/image/rootfs"' -n '"$stress_n"' -workers 4 -chaos 2 || rc=1
 	exit $rc' sh "$run" "$filter" || rc=1
 
 echo "### cgroups suite: guest cgroup v2 + systemd (vm-run --systemd): systemd driver"
@@ -69,6 +75,8 @@ echo "### cgroups suite: guest cgroup v2 + systemd (vm-run --systemd): systemd d
 	env '"$clienv"' HAKO_CGROUP_DRIVER=systemd bats --tap -T -f "$2" tests/vm/cli-v2.bats || rc=1
 	echo "### rootless-systemd.bats: a user'"'"'s systemd instance"
 	env '"$clienv"' bats --tap -T -f "$3" tests/vm/rootless-systemd.bats || rc=1
+	echo "### stress: '"$stress_n"' containers with chaos, guest cgroup v2, systemd driver"
+	./bin/stress -runtime /tmp/hako-under-test -rootfs '"$tools/image/rootfs"' -n '"$stress_n"' -workers 4 -chaos 2 -systemd-cgroup || rc=1
 	exit $rc' sh "$run" "$sdfilter" "$filter" || rc=1
 
 if [ $rc -eq 0 ]; then
