@@ -139,3 +139,58 @@ func TestConfigDecodedOnDemand(t *testing.T) {
 		t.Fatal("a broken config decoded without error")
 	}
 }
+
+// A create killed half-way leaves its directory with the creation record
+// and no state.json: stopped, with what the record says was made, and
+// List/View say the same (crash.bats kills real creates at each point).
+func TestDebrisOfKilledCreate(t *testing.T) {
+	root := t.TempDir()
+	dir := filepath.Join(root, "c1")
+	if err := os.Mkdir(dir, 0o711); err != nil {
+		t.Fatal(err)
+	}
+	// init_pid 1 with a start time init never had: a recycled pid.
+	rec := `{"id":"c1","bundle":"/b","init_pid":1,"init_start":1,"cgroup_paths":{"pids":"/sys/fs/cgroup/pids/c1"}}`
+	if err := os.WriteFile(filepath.Join(dir, creatingFile), []byte(rec), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := within(t, func() (*Container, error) { return Load(root, "c1") })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Unlock()
+	if !c.debris || c.Status != Stopped || c.Pid() != 0 {
+		t.Errorf("debris %v status %s pid %d, want debris stopped 0", c.debris, c.Status, c.Pid())
+	}
+	if c.st.Bundle != "/b" || c.st.CgroupPaths["pids"] != "/sys/fs/cgroup/pids/c1" {
+		t.Errorf("record not read: %+v", c.st)
+	}
+	if c.st.initAlive() {
+		t.Error("pid 1 with another start time is not the recorded init")
+	}
+	if err := c.Require(OpDelete); err != nil {
+		t.Errorf("delete of debris refused: %v", err)
+	}
+	c.Unlock()
+	l, err := List(root)
+	if err != nil || len(l) != 1 || l[0].Status != Stopped {
+		t.Errorf("List = %v, %v; want c1 stopped", l, err)
+	}
+	if v, err := View(root, "c1"); err != nil || v.Status != Stopped {
+		t.Errorf("View = %v, %v; want stopped", v, err)
+	}
+}
+
+// The init still waits for start only while it is hako's (comm
+// hako:init); a recorded pid that is gone counts as waiting (the status
+// is then stopped anyway).
+func TestInitWaits(t *testing.T) {
+	self := persisted{InitPid: os.Getpid()}
+	if self.initWaits() {
+		t.Error("the test binary is not a waiting init")
+	}
+	gone := persisted{InitPid: 1 << 30}
+	if !gone.initWaits() {
+		t.Error("an unreadable comm must keep the fifo's answer")
+	}
+}
