@@ -44,7 +44,7 @@ func createFlags() []cli.Flag {
 		&cli.StringFlag{Name: "pid-file", Usage: "file to write the container process's id to"},
 		&cli.BoolFlag{Name: "no-pivot", Usage: "enter the root filesystem with MS_MOVE and chroot instead of pivot_root (for a rootfs on a ramdisk)"},
 		&cli.BoolFlag{Name: "no-new-keyring", Usage: "keep the caller's session keyring instead of making a new one"},
-		&cli.IntFlag{Name: "preserve-fds", Usage: "pass N more file descriptors, from 3 (after stdio and $LISTEN_FDS), to the container"},
+		&cli.UintFlag{Name: "preserve-fds", Usage: "pass N more file descriptors, from 3 (after stdio and $LISTEN_FDS), to the container"},
 	}
 }
 
@@ -58,7 +58,7 @@ func createOpts(ctx *cli.Context) *libcontainer.CreateOpts {
 		ConsoleSocket: ctx.String("console-socket"),
 		NoPivot:       ctx.Bool("no-pivot"),
 		NoNewKeyring:  ctx.Bool("no-new-keyring"),
-		PreserveFDs:   ctx.Int("preserve-fds"),
+		PreserveFDs:   int(ctx.Uint("preserve-fds")), // a count: a negative one is a parse error, as in runc
 		PidfdSocket:   ctx.String("pidfd-socket"),
 	}
 	activationOpts(o)

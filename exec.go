@@ -46,7 +46,7 @@ fails.
 			&cli.StringFlag{Name: "apparmor", Usage: "AppArmor profile for the process"},
 			&cli.BoolFlag{Name: "no-new-privs", Usage: "set no_new_privs for the process (--no-new-privs=false clears the container's)"},
 			listFlag("cap", []string{"c"}, "capability to add to the process; repeatable"),
-			&cli.IntFlag{Name: "preserve-fds", Usage: "pass N more file descriptors, from 3, to the process"},
+			&cli.UintFlag{Name: "preserve-fds", Usage: "pass N more file descriptors, from 3, to the process"},
 			listFlag("cgroup", nil, "run in this existing sub-cgroup of the container: [controller[,controller...]:]path; repeatable"),
 			&cli.BoolFlag{Name: "ignore-paused", Usage: "exec even if the container is paused"},
 		},
@@ -90,7 +90,7 @@ func runExec(ctx *cli.Context) error {
 		ignorePaused           = ctx.Bool("ignore-paused")
 		env, gids, capsAdd     = listOf(ctx, "env"), listOf(ctx, "additional-gids"), listOf(ctx, "cap")
 		cgroups                = listOf(ctx, "cgroup")
-		preserve               = ctx.Int("preserve-fds")
+		preserve               = int(ctx.Uint("preserve-fds")) // a count, as in runc
 		nnp                    = optBool{v: ctx.Bool("no-new-privs"), set: ctx.IsSet("no-new-privs")}
 		rest                   = ctx.Args().Slice()
 	)
