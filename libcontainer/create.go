@@ -325,7 +325,13 @@ func writePidFile(path string, pid int) error {
 		return err
 	}
 	if err := writeFileAtomic(abs, []byte(strconv.Itoa(pid)), 0o644); err != nil {
-		return fmt.Errorf("write pid file: %w", err)
+		// The error names the temporary file next to it: name the
+		// one the caller gave.
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return fmt.Errorf("--pid-file %s: %w", abs, err)
 	}
 	return nil
 }
