@@ -87,8 +87,68 @@ func bootstrap(s *specs.Spec, execNS map[specs.LinuxNamespaceType]string, plan [
 	return b
 }
 
-// run starts the init and answers it until it is ready.
+// run starts the init and answers it until it is ready. When the init
+// died meanwhile (the OOM killer, a kill -9 from outside) the error says
+// so: the broken sync socket alone names no cause.
 func (sp *spawner) run() error {
+	err := sp.steps()
+	if err != nil {
+		if why := sp.death(); why != "" {
+			err = fmt.Errorf("%s: %w", why, err)
+		}
+	}
+	return err
+}
+
+// death says how the init (or nsenter's first stage, before the init's
+// pid is known) ended, "" while it lives. Both are our children, not yet
+// reaped: the pid is still theirs, and /proc/<pid>/stat of the zombie
+// holds its wait status (field 52, exit_code). abort reaps them.
+func (sp *spawner) death() string {
+	pid := sp.initPid
+	if pid <= 0 {
+		if sp.cmd == nil || sp.cmd.Process == nil {
+			return ""
+		}
+		pid = sp.cmd.Process.Pid
+	}
+	f, err := statFields(pid)
+	if err != nil || len(f) < 50 || f[0] != "Z" {
+		return ""
+	}
+	code, err := strconv.Atoi(f[49])
+	if err != nil {
+		return ""
+	}
+	ws := unix.WaitStatus(code)
+	// An exec'd process joins a cgroup whose OOM count may be anyone's.
+	who, create := "container process", false
+	if _, ok := sp.d.(*createInit); ok {
+		who, create = "container init", true
+	}
+	switch {
+	case create && ws.Signaled() && ws.Signal() == unix.SIGKILL && sp.oomKilled():
+		return who + " was OOM-killed (memory limit too low?)"
+	case ws.Signaled():
+		return fmt.Sprintf("%s was killed by signal %s", who, unix.SignalName(ws.Signal()))
+	case ws.Exited():
+		return fmt.Sprintf("%s exited with status %d", who, ws.ExitStatus())
+	}
+	return ""
+}
+
+// oomKilled reports whether the container's memory cgroup counted an
+// OOM kill.
+func (sp *spawner) oomKilled() bool {
+	if sp.cg == nil {
+		return false
+	}
+	st, err := sp.cg.Stats()
+	return err == nil && st != nil && st.Memory.EventCount.OOMKill > 0
+}
+
+// steps is run's work.
+func (sp *spawner) steps() error {
 	if sc := sp.spec.Linux.Seccomp; sc != nil {
 		// Compiled here, on the host, and cached by profile hash: the
 		// init only loads finished BPF.
