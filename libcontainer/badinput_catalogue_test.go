@@ -138,7 +138,7 @@ var catalogue = []catRow{
 	{name: "process.user.additionalGids: 2^32", edits: []edit{set("process.user.additionalGids", `[`+u32over+`]`)}, want: "process.user.additionalGids"},
 	{name: "process.user.additionalGids: number", edits: []edit{set("process.user.additionalGids", `5`)}, want: "process.user.additionalGids"},
 	{name: "process.user.umask: negative", edits: []edit{set("process.user.umask", `-1`)}, want: "process.user.umask"},
-	{name: "process.user.umask: above 0777 (the kernel keeps 0777 of it)", edits: []edit{set("process.user.umask", `4096`)}, },
+	{name: "process.user.umask: above 0777 (the kernel keeps 0777 of it)", edits: []edit{set("process.user.umask", `4096`)}},
 
 	// process.rlimits
 	{name: "process.rlimits: object", edits: []edit{set("process.rlimits", `{}`)}, want: "process.rlimits"},
