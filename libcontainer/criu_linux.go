@@ -162,6 +162,9 @@ func (s *swrk) call(req *rpc.CriuReq, notify func(*rpc.CriuNotify, []int) error)
 		if _, err := s.conn.Write(b); err != nil {
 			return nil, fmt.Errorf("criu rpc: %w", err)
 		}
+		// CRIU has the request and works on the container (a dump sends
+		// no notification unless hooks need one).
+		fault.Point("criu.request", s.Pid())
 		n, fds, err := fdpass.Recv(s.conn, buf, 4)
 		if err != nil {
 			return nil, fmt.Errorf("criu rpc: %w", err)

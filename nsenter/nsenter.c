@@ -455,8 +455,18 @@ void hako_nsenter(int argc, char **argv, char **envp)
 		// CLONE_PARENT: the init becomes a sibling, i.e. a direct child
 		// of the hako process, which can then wait for it.
 		pid = (pid_t)syscall(SYS_clone, CLONE_PARENT | SIGCHLD, 0, 0, 0, 0);
-		if (pid < 0)
+		if (pid < 0) {
+			// The kernel answers ENOMEM when the joined pid namespace
+			// takes no new pids: its init has exited (an exec racing
+			// the container's end; alloc_pid, kernel/pid.c).
+			int joined_pidns = 0;
+			for (int i = 0; i < njoin; i++)
+				if (joins[i].flag == CLONE_NEWPID)
+					joined_pidns = 1;
+			if (errno == ENOMEM && joined_pidns)
+				fail("clone into the container's pid namespace: its init has exited");
 			fail("clone init");
+		}
 		if (pid == 0) {
 			if (plan != NULL)
 				hako_apply(plan, plan_len);

@@ -250,3 +250,21 @@ stopped_at() {
 	[ "$(grep -c 'level=error' "$TEST_DIR/held.out")" -eq 1 ] || fail "exec's error: $(cat "$TEST_DIR/held.out")"
 	assert_nothing_left
 }
+
+@test "race: exec whose container's init exits meanwhile says so" {
+	# The kernel's ENOMEM (a pid namespace taking no new pids) was
+	# reported as "cannot allocate memory" (found by tests/stress).
+	prepare exec
+	local pid
+	pid=$(container_pid "$CID")
+	stopped_at exec.unlocked exec "$CID" true
+	kill -9 "$pid"
+	wait_for_status "$CID" stopped
+	kill -CONT "$HELD"
+	local es=0
+	wait "$HELD" || es=$?
+	[ "$es" -ne 0 ] || fail "exec succeeded: $(cat "$TEST_DIR/held.out")"
+	grep -q "its init has exited" "$TEST_DIR/held.out" || fail "exec's error: $(cat "$TEST_DIR/held.out")"
+	[ "$(grep -c 'level=error' "$TEST_DIR/held.out")" -eq 1 ] || fail "exec's error: $(cat "$TEST_DIR/held.out")"
+	assert_cleaned
+}

@@ -431,7 +431,9 @@ else
 fi
 
 # 16. A checkpoint, then a restore, killed while CRIU works on them (the
-# crash-point build, internal/fault: criu.* is CRIU's first notification):
+# crash-point build, internal/fault: criu.request is right after CRIU got
+# the dump request; criu.setup-namespaces is the restore's notification
+# before the container's process runs):
 # CRIU dies with its hako (parent-death signal), state tells the truth and
 # delete --force leaves nothing.
 faults="$repo/hako-faults --root $w/state"
@@ -440,8 +442,8 @@ start c16 || notok "c16 starts" "$(cat "$w/c16.out")"
 pid=$($hako state c16 | jq .pid)
 cg=$(cgroup_of "$pid")
 st=0
-HAKO_FAULT='criu.*' HAKO_FAULT_LOG="$w/c16.points" $faults checkpoint --image-path "$w/img16" c16 >"$w/c16.ck" 2>&1 || st=$?
-check "checkpoint killed at CRIU's first notification ($(head -1 "$w/c16.points" 2>/dev/null))" 137 "$st"
+HAKO_FAULT=criu.request $faults checkpoint --image-path "$w/img16" c16 >"$w/c16.ck" 2>&1 || st=$?
+check "checkpoint killed while CRIU dumps" 137 "$st"
 sleep 1
 check "no CRIU left after the killed checkpoint" none "$(criu_left)"
 s=$(status c16)
@@ -450,8 +452,8 @@ check "the container runs on (was $s)" running "$(status c16)"
 ck "delete --force after the killed checkpoint" $hako delete -f c16
 gone "killed checkpoint" c16 "$pid" "$cg"
 st=0
-HAKO_FAULT='criu.*' $faults restore -d --image-path "$w/img1" -b "$w/c1" c17 </dev/null >>"$w/c1.out" 2>&1 || st=$?
-check "restore killed at CRIU's first notification" 137 "$st"
+HAKO_FAULT=criu.setup-namespaces $faults restore -d --image-path "$w/img1" -b "$w/c1" c17 </dev/null >>"$w/c1.out" 2>&1 || st=$?
+check "restore killed at CRIU's setup-namespaces" 137 "$st"
 sleep 1
 check "no CRIU left after the killed restore" none "$(criu_left)"
 check "the half-restored container is stopped" stopped "$(status c17)"
