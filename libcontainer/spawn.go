@@ -292,6 +292,13 @@ func (sp *spawner) start() error {
 	}
 	// fds 3..3+N-1 are the caller's preserved fds, in place; hako's own
 	// follow and are close-on-exec inside the init.
+	// A count past the caller's open fds would fail at fork as a bare
+	// EBADF naming /proc/.../fd/N.
+	for i := 0; i < sp.o.PreserveFDs; i++ {
+		if _, err := unix.FcntlInt(uintptr(3+i), unix.F_GETFD, 0); err != nil {
+			return fmt.Errorf("--preserve-fds %d: fd %d is not open", sp.o.PreserveFDs, 3+i)
+		}
+	}
 	extra := make([]*os.File, 0, sp.o.PreserveFDs+4)
 	for i := 0; i < sp.o.PreserveFDs; i++ {
 		extra = append(extra, os.NewFile(uintptr(3+i), "preserved"))
