@@ -190,7 +190,8 @@ still_running() {
 	(cd "$TEST_DIR/cwd" && env "$TAG_VAR=$TAG" "$RUNTIME" --root rel-root run --bundle "$BUNDLE" "$CID" </dev/null >/dev/null 2>&1 3>&-) ||
 		fail "run with a relative --root failed"
 	[ -d "$TEST_DIR/cwd/rel-root" ] || fail "no state root made relative to the working directory"
-	[ -z "$(ls -A "$TEST_DIR/cwd/rel-root")" ] || fail "state left: $(ls "$TEST_DIR/cwd/rel-root")"
+	# (the runtime may keep caches there: only the container must be gone)
+	[ ! -e "$TEST_DIR/cwd/rel-root/$CID" ] || fail "state left: $(ls "$TEST_DIR/cwd/rel-root")"
 }
 
 @test "--criu naming a missing binary: checkpoint fails naming it; the container keeps running" {
@@ -207,11 +208,14 @@ still_running() {
 # create and run
 
 @test "create --pid-file in a missing directory: one line naming it; nothing left" {
+	# runc names its temporary file (no-such-dir/.pid), hako the one given
 	rt create --bundle "$BUNDLE" --pid-file "$TEST_DIR/no-such-dir/pid" "$CID"
-	one_error "$TEST_DIR/no-such-dir/pid"
+	one_error "$TEST_DIR/no-such-dir/"
+	hako_names "$TEST_DIR/no-such-dir/pid:"
 	assert_nothing_left
 	rt run -d --bundle "$BUNDLE" --pid-file "$TEST_DIR/no-such-dir/pid" "$CID"
-	one_error "$TEST_DIR/no-such-dir/pid"
+	one_error "$TEST_DIR/no-such-dir/"
+	hako_names "$TEST_DIR/no-such-dir/pid:"
 	assert_nothing_left
 }
 
@@ -228,13 +232,16 @@ still_running() {
 	assert_nothing_left
 }
 
+@test "create --preserve-fds negative: one line naming it; nothing left" {
+	skip_if_runtime runc "runc 1.5.3 takes -1 as 0; hako refuses a negative count (it used to sweep fds from 2)"
+	rt create --bundle "$BUNDLE" --preserve-fds -1 "$CID"
+	one_error preserve-fds
+	assert_nothing_left
+}
+
 @test "create --preserve-fds that is not a count, or names fds that are not open: one line; nothing left" {
 	rt create --bundle "$BUNDLE" --preserve-fds abc "$CID"
 	one_error preserve-fds
-	assert_nothing_left
-	rt create --bundle "$BUNDLE" --preserve-fds -1 "$CID"
-	one_error
-	hako_names preserve-fds
 	assert_nothing_left
 	# fds 3..1002 are not open in the caller (rt closes 3)
 	rt create --bundle "$BUNDLE" --preserve-fds 1000 "$CID"
@@ -254,7 +261,7 @@ still_running() {
 	for u in abc 0:x 4294967295 -1; do
 		rt exec -u "$u" "$CID" true
 		one_error
-		hako_names "$u"
+		hako_names user "${u#*:}"
 	done
 	still_running
 }
