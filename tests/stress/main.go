@@ -421,11 +421,8 @@ func main() {
 	e := &env{root: filepath.Join(work, "state"), bundle: filepath.Join(work, "bundle"), work: work,
 		tag: filepath.Base(work), st: &stats{ops: map[string]int{}, errs: map[string]int{}, maxDur: map[string]time.Duration{}}}
 	prefix := "st" + strings.TrimPrefix(filepath.Base(work), "hako-stress.")
-	defer func() {
-		if !*keep {
-			os.RemoveAll(work)
-		}
-	}()
+	// os.Exit runs no deferred call: every exit goes through exit.
+	workDir = work
 	if err := makeBundle(e); err != nil {
 		fatal(err)
 	}
@@ -547,8 +544,19 @@ func main() {
 		fmt.Printf("#   %5d  %s\n", st.errs[m], m)
 	}
 	if len(st.hangs)+len(st.unclear)+len(st.failures)+len(st.corrupt)+len(leftIDs) > 0 || fds1 > fds0 || pidfds1 > pidfds0 {
-		os.Exit(1)
+		exit(1)
 	}
+	exit(0)
+}
+
+// workDir is removed by exit (unless -keep).
+var workDir string
+
+func exit(code int) {
+	if workDir != "" && !*keep {
+		os.RemoveAll(workDir)
+	}
+	os.Exit(code)
 }
 
 // leftovers lists what the run left: state dirs, cgroups named after its
@@ -699,5 +707,5 @@ func makeBundle(e *env) error {
 
 func fatal(err error) {
 	fmt.Printf("1..1\nnot ok 1 stress: %v\n", err)
-	os.Exit(1)
+	exit(1)
 }
