@@ -442,7 +442,8 @@ func main() {
 	}()
 	if !waitStatus(e, fg, "running", 30*time.Second) {
 		fgCmd.Process.Kill()
-		fatal(errors.New("the foreground container never ran"))
+		fgCmd.Wait()
+		fatal(fmt.Errorf("the foreground container never ran (removed: %v)", leftovers(e, prefix)))
 	}
 	time.Sleep(200 * time.Millisecond)
 	fds0, pidfds0 := fdsOf(fgCmd.Process.Pid)
