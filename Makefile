@@ -131,12 +131,22 @@ FUZZPARALLEL ?= 1
 FUZZ_TARGETS := ./libcontainer/:FuzzConfig ./libcontainer/validate/:FuzzValues \
 	./libcontainer/rootfs/:FuzzMountPlan ./seccomp/:FuzzCompile .:FuzzCLIValues \
 	./libcontainer/syncproto/:FuzzSyncMessages ./nsenter/:FuzzExecPlan
+# A run that ends in "context deadline exceeded" without writing a failing
+# input is Go's coordinator racing its own -fuzztime deadline
+# (golang/go#75804), not a finding: reported, not failed. A count
+# (FUZZTIME=3000x, as make test uses) has no deadline.
 fuzz:
-	@failed=""; for t in $(FUZZ_TARGETS); do \
+	@failed=""; out=$$(mktemp); for t in $(FUZZ_TARGETS); do \
 		echo "== $${t#*:} in $${t%%:*} for $(FUZZTIME)"; \
-		$(GO) test -run '^$$' -fuzz "^$${t#*:}\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 10s \
-			-parallel $(FUZZPARALLEL) $${t%%:*} || failed="$$failed $${t#*:}"; \
-	done; \
+		before=$$(ls $${t%%:*}/testdata/fuzz/$${t#*:} 2>/dev/null | wc -l); \
+		if $(GO) test -run '^$$' -fuzz "^$${t#*:}\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 10s \
+			-parallel $(FUZZPARALLEL) $${t%%:*} 2>&1 | tee $$out; test $${PIPESTATUS[0]} -ne 0; then \
+			after=$$(ls $${t%%:*}/testdata/fuzz/$${t#*:} 2>/dev/null | wc -l); \
+			if grep -q 'context deadline exceeded' $$out && [ "$$after" = "$$before" ]; then \
+				echo "fuzz: $${t#*:}: Go's deadline race at the end of -fuzztime (golang/go#75804), no failing input"; \
+			else failed="$$failed $${t#*:}"; fi; \
+		fi; \
+	done; rm -f $$out; \
 	if [ -n "$$failed" ]; then echo "fuzz: failed:$$failed"; exit 1; fi; echo "fuzz: all passed"
 
 lint:
