@@ -181,10 +181,6 @@ func (c *Container) Checkpoint(o *CheckpointOpts, log *logs.Logger) error {
 		logName, t = "pre-dump.log", rpc.CriuReqType_PRE_DUMP
 	}
 	opts := &rpc.CriuOpts{
-		// CRIU opens these through /proc/<our pid>/fd (the socket's
-		// peer), so they are our fd numbers.
-		ImagesDirFd:     proto.Int32(int32(imageDir.Fd())),
-		WorkDirFd:       proto.Int32(int32(workDir.Fd())),
 		LogLevel:        proto.Int32(4),
 		LogFile:         proto.String(logName),
 		Root:            proto.String(c.st.Rootfs),
@@ -262,7 +258,7 @@ func (c *Container) Checkpoint(o *CheckpointOpts, log *logs.Logger) error {
 	}
 	opts.External = append(externalNamespaces(spec, c.st.InitPid), stdio.external()...)
 	log.Debugf("criu %v of %s into %s", t, c.ID, image)
-	if err := criuRun(criuPath, &rpc.CriuReq{Type: &t, Opts: opts}, nil, notify); err != nil {
+	if err := criuRun(criuPath, &rpc.CriuReq{Type: &t, Opts: opts}, imageDir, workDir, notify); err != nil {
 		return fmt.Errorf("criu failed: type %v: %w%s", t, oneLine{err}, criuLog(filepath.Join(work, logName)))
 	}
 	if o.LeaveRunning || o.PreDump {
@@ -292,11 +288,15 @@ func (c *Container) Checkpoint(o *CheckpointOpts, log *logs.Logger) error {
 	return nil
 }
 
-// criuRun runs one request on a worker of its own (see swrk): stdio and
-// extra files for it, notify for its notifications.
-func criuRun(path string, req *rpc.CriuReq, files []*os.File, notify func(*rpc.CriuNotify, []int) error) error {
-	w, err := startSwrk(path, nil, files, false)
+// criuRun runs one request on a worker of its own (see swrk) with the
+// image and work directories (swrk.dirs), notify for its notifications.
+func criuRun(path string, req *rpc.CriuReq, image, work *os.File, notify func(*rpc.CriuNotify, []int) error) error {
+	w, err := startSwrk(path, nil, nil, false, "")
 	if err != nil {
+		return err
+	}
+	if err := w.dirs(req.Opts, image, work); err != nil {
+		w.close()
 		return err
 	}
 	_, err = w.call(req, notify)

@@ -24,6 +24,9 @@ const (
 	// criuRootName, in a container's state directory, is where restore
 	// binds the rootfs for CRIU (restore_linux.go).
 	criuRootName = "criu-root"
+	// criuYardName, beside it, is the empty directory CRIU's own mount
+	// namespace mounts its cgroup yard on during a restore.
+	criuYardName = "criu-yard"
 	// cacheDir under the state root holds caches (compiled seccomp
 	// filters); its name is not a valid container ID's start.
 	cacheDir  = ".cache"

@@ -4,8 +4,10 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"syscall"
@@ -76,14 +78,18 @@ type swrk struct {
 	// lives as long as the worker, for the parent-death signal is the
 	// thread's.
 	release chan struct{}
+	// opened: the directories dirs opened, closed with the worker
+	opened []*os.File
 }
 
 // startSwrk starts criu swrk with stdio as its fds 0-2 (nil entries:
-// /dev/null) and extra from fd 4 on; fd 3 is its end of the socket. With
+// /dev/null) and extra from fd 4 on; fd 3 is its end of the socket. A
+// yard (an empty directory of hako's; "" for none) is where a tmpfs of
+// the worker's own namespace is mounted for opts.CgroupYard. With
 // nnp the worker starts with no_new_privs, which the tasks it forks for
 // a restore inherit: CRIU 3.17 does not restore the flag itself, and a
 // container with process.noNewPrivileges would come back without it.
-func startSwrk(path string, stdio, extra []*os.File, nnp bool) (*swrk, error) {
+func startSwrk(path string, stdio, extra []*os.File, nnp bool, yard string) (*swrk, error) {
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return nil, fmt.Errorf("criu socket: %w", err)
@@ -91,7 +97,13 @@ func startSwrk(path string, stdio, extra []*os.File, nnp bool) (*swrk, error) {
 	ours := os.NewFile(uintptr(fds[0]), "criu-rpc")
 	theirs := os.NewFile(uintptr(fds[1]), "criu-rpc-swrk")
 	defer theirs.Close()
-	cmd := exec.Command(path, "swrk", "3")
+	// Through this binary's hako-criu-ns stage (nsenter/nsenter.c): CRIU
+	// in a mount namespace of its own, so that what it mounts while it
+	// works goes with it if it is killed.
+	if yard == "" {
+		yard = "-"
+	}
+	cmd := &exec.Cmd{Path: "/proc/self/exe", Args: []string{"hako-criu-ns", "3", yard, path, "swrk", "3"}}
 	for i, f := range stdio {
 		switch i {
 		case 0:
@@ -119,7 +131,64 @@ func startSwrk(path string, stdio, extra []*os.File, nnp bool) (*swrk, error) {
 		ours.Close()
 		return nil, fmt.Errorf("start criu swrk: %w", err)
 	}
+	// The stage's one message: its mount namespace is made, or why not.
+	buf := make([]byte, 512)
+	n, err := ours.Read(buf)
+	if err == nil && string(buf[:n]) != "ok" {
+		err = errors.New(string(buf[:n]))
+	} else if errors.Is(err, io.EOF) {
+		err = errors.New("criu mount namespace: the worker went away")
+	}
+	if err != nil {
+		s.close()
+		return nil, fmt.Errorf("start criu swrk: %w", err)
+	}
 	return s, nil
+}
+
+// dirs gives opts the image and work directories as CRIU must have them:
+// CRIU opens them through /proc/<our pid>/fd/<n> (the socket's peer) and
+// mounts its cgroup yard in the work directory, which fails (EINVAL) on a
+// mount of another namespace than its own. So they are opened again
+// through the worker's root, in its namespace, and must be the same
+// directories (device and inode) as the ones checked, image and work.
+func (s *swrk) dirs(opts *rpc.CriuOpts, image, work *os.File) error {
+	in := func(f *os.File, what string) (*os.File, error) {
+		p, err := filepath.Abs(f.Name())
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", what, err)
+		}
+		g, err := os.OpenFile(fmt.Sprintf("/proc/%d/root%s", s.Pid(), p), os.O_RDONLY|unix.O_DIRECTORY, 0)
+		if err != nil {
+			return nil, fmt.Errorf("%s: through criu's mount namespace: %w", what, err)
+		}
+		var a, b unix.Stat_t
+		if err := unix.Fstat(int(f.Fd()), &a); err != nil {
+			g.Close()
+			return nil, fmt.Errorf("%s: %w", what, err)
+		}
+		if err := unix.Fstat(int(g.Fd()), &b); err != nil {
+			g.Close()
+			return nil, fmt.Errorf("%s: %w", what, err)
+		}
+		if a.Dev != b.Dev || a.Ino != b.Ino {
+			g.Close()
+			return nil, fmt.Errorf("%s: %s was replaced meanwhile", what, p)
+		}
+		s.opened = append(s.opened, g)
+		return g, nil
+	}
+	i, err := in(image, "--image-path")
+	if err != nil {
+		return err
+	}
+	w, err := in(work, "--work-path")
+	if err != nil {
+		return err
+	}
+	opts.ImagesDirFd = proto.Int32(int32(i.Fd()))
+	opts.WorkDirFd = proto.Int32(int32(w.Fd()))
+	return nil
 }
 
 // startNoNewPrivs starts cmd from a thread of its own marked
@@ -214,6 +283,8 @@ func (s *swrk) call(req *rpc.CriuReq, notify func(*rpc.CriuNotify, []int) error)
 // is an error only when no answer came.
 func (s *swrk) close() error {
 	s.conn.Close()
+	closeFiles(s.opened)
+	s.opened = nil
 	err := s.cmd.Wait()
 	if s.release != nil {
 		close(s.release)

@@ -37,6 +37,10 @@ type RestoreOpts struct {
 // minCriuLSM: older CRIUs cannot set another LSM profile (runc's check).
 const minCriuLSM = 31600
 
+// minCriuYard is the first CRIU that takes a cgroup yard over RPC
+// (cgroup_yard).
+const minCriuYard = 31500
+
 // checkRestore refuses bad arguments before anything is made: the image
 // directory must hold a checkpoint.
 func (o *RestoreOpts) checkRestore() (image, work string, err error) {
@@ -147,8 +151,6 @@ func Restore(o *RestoreOpts) (c *Container, err error) {
 	}
 
 	opts := &rpc.CriuOpts{
-		ImagesDirFd:     proto.Int32(int32(imageDir.Fd())),
-		WorkDirFd:       proto.Int32(int32(workDir.Fd())),
 		LogLevel:        proto.Int32(4),
 		LogFile:         proto.String("restore.log"),
 		Root:            proto.String(criuRoot),
@@ -191,11 +193,26 @@ func Restore(o *RestoreOpts) (c *Container, err error) {
 		return nil, err
 	}
 	defer closeFiles(opened)
-	w, err := startSwrk(criuPath, files, nsFiles, spec.Process.NoNewPrivileges)
+	// CRIU's cgroup yard: a tmpfs of its own mount namespace on an empty
+	// directory of ours (CRIU >= 3.15 takes one), so that a restore killed
+	// half-way leaves nothing in the work directory either.
+	yard := ""
+	if version >= minCriuYard {
+		yard = filepath.Join(c.dir, criuYardName)
+		if err := os.Mkdir(yard, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
+			return nil, fmt.Errorf("criu cgroup yard: %w", err)
+		}
+		defer os.Remove(yard)
+		opts.CgroupYard = proto.String(yard)
+	}
+	w, err := startSwrk(criuPath, files, nsFiles, spec.Process.NoNewPrivileges, yard)
 	if err != nil {
 		return nil, err
 	}
 	r.w = w
+	if err := w.dirs(opts, imageDir, workDir); err != nil {
+		return nil, err
+	}
 	if err := r.cgroup(w.Pid(), opts); err != nil {
 		return nil, err
 	}

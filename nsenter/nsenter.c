@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <net/if.h>
 #include <sched.h>
 #include <signal.h>
@@ -10,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -214,6 +216,53 @@ static void hako_wait(int argc, char **argv, char **envp)
 	_exit(127);
 }
 
+// hako_criu_ns is how CRIU runs for checkpoint and restore:
+//
+//	hako-criu-ns <socket fd> <cgroup yard | -> <criu path> <criu argv...>
+//
+// in a mount namespace of its own whose mounts are slaves of the host's.
+// CRIU mounts a cgroup yard while it restores and removes it at the end;
+// a criu killed half-way (its hako killed: the parent-death signal) left
+// it mounted in the host's namespace, in its work directory, where it
+// also broke the next restore from that image. Here the yard is a tmpfs
+// on the given directory (hako's, in the state directory; empty on the
+// host) and goes with the namespace. Slave, not private (what Go's
+// Unshareflags would make): the host's mounts still reach the namespace,
+// and so the external mounts CRIU binds into a restored container, as
+// when CRIU ran in the host's namespace. One message on the RPC socket
+// says the namespace is made ("ok") or why not; hako then opens the
+// image and work directories through this namespace. The parent-death
+// signal and no_new_privs pass through both execs (no set-id or file
+// capabilities).
+static void hako_criu_ns(char **argv, char **envp)
+{
+	char msg[256], why[PATH_MAX + 320];
+	int sk = atoi(argv[1]);
+	const char *yard = argv[2];
+	if (unshare(CLONE_NEWNS) < 0) {
+		snprintf(why, sizeof(why), "criu mount namespace: unshare: %s", hako_strerror(errno, msg, sizeof(msg)));
+		goto fail;
+	}
+	if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0) {
+		snprintf(why, sizeof(why), "criu mount namespace: make / rslave: %s", hako_strerror(errno, msg, sizeof(msg)));
+		goto fail;
+	}
+	if (strcmp(yard, "-") != 0 && mount("tmpfs", yard, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0700") < 0) {
+		snprintf(why, sizeof(why), "criu cgroup yard %s: %s", yard, hako_strerror(errno, msg, sizeof(msg)));
+		goto fail;
+	}
+	if (write(sk, "ok", 2) != 2)
+		_exit(127);
+	execve(argv[3], argv + 3, envp);
+	// hako has its answer: the worker never came
+	dprintf(2, "hako: exec %s: %s\n", argv[3], hako_strerror(errno, msg, sizeof(msg)));
+	_exit(127);
+fail:
+	if (write(sk, why, strlen(why)) < 0)
+		dprintf(2, "hako: %s\n", why);
+	_exit(127);
+}
+
 void hako_wait_start(int fd, const char *name)
 {
 	struct stat st;
@@ -271,6 +320,8 @@ void hako_nsenter(int argc, char **argv, char **envp)
 	clock_gettime(CLOCK_REALTIME, &hako_ctor_time);
 	if (argc >= 4 && argv != NULL && strcmp(argv[0], "hako-init") == 0 && getenv("_HAKO_SYNCFD") == NULL)
 		hako_wait(argc, argv, envp);
+	if (argc >= 4 && argv != NULL && strcmp(argv[0], "hako-criu-ns") == 0 && getenv("_HAKO_SYNCFD") == NULL)
+		hako_criu_ns(argv, envp);
 	const char *env = getenv("_HAKO_SYNCFD");
 	if (env == NULL)
 		return;

@@ -30,7 +30,10 @@
 #     run again at restore;
 #  14 runc 1.5.3 restores hako's image (cgroup namespace);
 #   8 podman container checkpoint/restore (and --export/--import) with
-#     --runtime hako.
+#     --runtime hako;
+#  16 a checkpoint and a restore killed half-way (hako-faults): no CRIU
+#     worker and none of its mounts left; delete --force leaves nothing;
+#     the image restores again.
 # Builds ./hako and recvtty on the host first. Environment: VM_RUN (path of
 # vm-run).
 set -uo pipefail
@@ -434,10 +437,23 @@ fi
 # crash-point build, internal/fault: criu.request is right after CRIU got
 # the dump request; criu.setup-namespaces is the restore's notification
 # before the container's process runs):
-# CRIU dies with its hako (parent-death signal), state tells the truth and
-# delete --force leaves nothing.
+# the CRIU worker dies with its hako (parent-death signal) and what it
+# had mounted with it (its own mount namespace: its cgroup yard was left
+# in the image directory and broke the next restore from there); the
+# half-restored task (CRIU's fork, in the container's cgroup) is the
+# stopped container's until delete --force, which leaves nothing; the
+# image restores again.
 faults="$repo/hako-faults --root $w/state"
 criu_left() { pgrep -x criu >/dev/null && pgrep -ax criu || echo none; }
+# criu_outside CGROUP: CRIU processes outside the container's cgroup
+criu_outside() {
+	local p out=""
+	for p in $(pgrep -x criu); do
+		[ "/sys/fs/cgroup$(cgroup_of "$p")" = "$1" ] || out="$out $p $(cgroup_of "$p")"
+	done
+	echo "${out:-none}"
+}
+criu_mounts() { grep -F /.criu. /proc/self/mountinfo || echo none; }
 start c16 || notok "c16 starts" "$(cat "$w/c16.out")"
 pid=$($hako state c16 | jq .pid)
 cg=$(cgroup_of "$pid")
@@ -446,6 +462,7 @@ HAKO_FAULT=criu.request $faults checkpoint --image-path "$w/img16" c16 >"$w/c16.
 check "checkpoint killed while CRIU dumps" 137 "$st"
 sleep 1
 check "no CRIU left after the killed checkpoint" none "$(criu_left)"
+check "no mount of CRIU's left after the killed checkpoint" none "$(criu_mounts)"
 s=$(status c16)
 [ "$s" = paused ] && $hako resume c16
 check "the container runs on (was $s)" running "$(status c16)"
@@ -455,13 +472,20 @@ st=0
 HAKO_FAULT=criu.setup-namespaces $faults restore -d --image-path "$w/img1" -b "$w/c1" c17 </dev/null >>"$w/c1.out" 2>&1 || st=$?
 check "restore killed at CRIU's setup-namespaces" 137 "$st"
 sleep 1
-check "no CRIU left after the killed restore" none "$(criu_left)"
-check "the half-restored container is stopped" stopped "$(status c17)"
 cg=$(jq -r '.cgroup_paths[""] // empty' "$w/state/c17/creating.json" 2>/dev/null)
+check "no CRIU worker left after the killed restore" none "$(criu_outside "$cg")"
+check "no mount of CRIU's left after the killed restore" none "$(criu_mounts)"
+check "the half-restored container is stopped" stopped "$(status c17)"
 ck "delete --force after the killed restore" $hako delete -f c17
 check "killed restore: no state" none "$(status c17)"
 check "killed restore: no cgroup" gone "$([ -n "$cg" ] && [ -d "$cg" ] && echo "left: $cg" || echo gone)"
 check "killed restore: no criu-root mount" none "$(grep -F "$w/state/c17" /proc/self/mountinfo || echo none)"
+check "killed restore: no CRIU process" none "$(criu_left)"
+check "killed restore: no cgroup yard left in the image directory" none "$(cd "$w/img1" && ls -d .criu.cgyard.* 2>/dev/null || echo none)"
+rm -rf "$w/c18" && cp -a "$w/c1" "$w/c18"
+rs "the image restores again after the killed restore" "$w/c18.out" -d --image-path "$w/img1" -b "$w/c18" c18
+check "the restored again container is running" running "$(status c18)"
+ck "delete it" $hako delete -f c18
 
-for id in c1 c2 c2b c4 c5 c6 c7 c8 c8b c9 c9b c10 c11 c12 c13 c14 c15 c16 c17; do $hako delete -f "$id" >/dev/null 2>&1; done
+for id in c1 c2 c2b c4 c5 c6 c7 c8 c8b c9 c9b c10 c11 c12 c13 c14 c15 c16 c17 c18; do $hako delete -f "$id" >/dev/null 2>&1; done
 exit $rc
