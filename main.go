@@ -14,10 +14,12 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"os/signal"
 	"runtime"
 	"runtime/debug"
 	"sort"
 	"strings"
+	"syscall"
 
 	"github.com/moby/sys/userns"
 	"github.com/urfave/cli/v2"
@@ -194,7 +196,28 @@ func main() {
 		io.Copy(io.Discard, os.Stdin)
 		return
 	}
+	catchIgnoredSignals()
 	os.Exit(realMain(os.Args))
+}
+
+// catchIgnoredSignals: hako's children (hooks, the container's init,
+// helpers) inherit a signal hako's caller ignored (nohup, a background
+// job of a script) where the Go runtime leaves it ignored: SIGHUP and
+// SIGINT; the runtime's own handlers are reset in a child. Caught here
+// and dropped, hako still ignores them and every child starts with them
+// at their default action, as runc's do (its signal handler catches
+// every signal). The container's process is reset fully by its init
+// (nsenter's hako_default_signals).
+func catchIgnoredSignals() {
+	var sigs []os.Signal
+	for _, s := range []os.Signal{syscall.SIGHUP, syscall.SIGINT} {
+		if signal.Ignored(s) {
+			sigs = append(sigs, s)
+		}
+	}
+	if len(sigs) > 0 {
+		signal.Notify(make(chan os.Signal, 1), sigs...)
+	}
 }
 
 // realMain runs the command line args (args[0] is the program) and

@@ -640,6 +640,8 @@ void hako_apply(char *buf, size_t len)
 		close(hako_sync_fd);
 		snprintf(name, sizeof(name), "%d", p.fifo_fd);
 		hako_wait_start(p.fifo_fd, name);
+	} else {
+		hako_default_signals();
 	}
 	execve(path, p.argv, p.envp);
 	char msg[256];

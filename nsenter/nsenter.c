@@ -263,6 +263,23 @@ fail:
 	_exit(127);
 }
 
+// The kernel's struct sigaction (x86_64, arm64: with sa_restorer): the
+// raw call reaches glibc's own real-time signals too.
+struct hako_ksigaction {
+	unsigned long handler, flags, restorer, mask;
+};
+
+void hako_default_signals(void)
+{
+	for (int sig = 1; sig < NSIG; sig++) {
+		struct hako_ksigaction old, dfl = { 0 };
+		if (sig == SIGKILL || sig == SIGSTOP)
+			continue;
+		if (syscall(SYS_rt_sigaction, sig, NULL, &old, sizeof(old.mask)) == 0 && old.handler == (unsigned long)SIG_IGN)
+			syscall(SYS_rt_sigaction, sig, &dfl, NULL, sizeof(dfl.mask));
+	}
+}
+
 void hako_wait_start(int fd, const char *name)
 {
 	struct stat st;
@@ -270,6 +287,10 @@ void hako_wait_start(int fd, const char *name)
 		dprintf(2, "hako init: wait for start: fd %s is not the exec fifo\n", name);
 		_exit(1);
 	}
+	// The container's process starts with every signal at its default
+	// action; until then the ones whose default is to end the process
+	// get a handler that does so (the execve resets it).
+	hako_default_signals();
 	for (int sig = 1; sig < NSIG; sig++) {
 		switch (sig) {
 		case SIGKILL: case SIGSTOP: case SIGCHLD: case SIGCONT:
@@ -277,10 +298,8 @@ void hako_wait_start(int fd, const char *name)
 			continue;
 		}
 		struct sigaction sa = { .sa_handler = hako_wait_signal };
-		struct sigaction old;
-		// a signal the init was told to ignore stays ignored
-		if (sigaction(sig, NULL, &old) == 0 && old.sa_handler == SIG_IGN)
-			continue;
+		// glibc keeps its own real-time signals (32, 33) from
+		// sigaction: they stay at the kernel's default
 		sigaction(sig, &sa, NULL);
 	}
 	for (;;) {

@@ -34,6 +34,12 @@ void hako_send_fds(const char *type, const int *fds, int n);
 // runtime would; it exits on failure.
 void hako_wait_start(int fd, const char *name);
 
+// hako_default_signals sets every signal the process ignores back to its
+// default action: the container's process starts so, as under runc,
+// whatever hako's caller ignored (an ignored signal stays ignored across
+// execve, and sh cannot trap one ignored at its start).
+void hako_default_signals(void);
+
 // hako_strerror is strerror(err) as Go words it (lower case), for what
 // the C stages print themselves.
 const char *hako_strerror(int err, char *buf, size_t len);

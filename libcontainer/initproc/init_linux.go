@@ -405,6 +405,7 @@ func restoreNofile(p *specs.Process) {
 }
 
 func (p *prepared) exec() error {
+	defaultSignals()
 	if err := unix.Exec(p.path, p.args, p.env); err != nil {
 		return fmt.Errorf("exec %q: %w", p.args[0], err)
 	}
@@ -461,4 +462,28 @@ func checkCwd() error {
 		return errors.New("process.cwd: current working directory is outside of the container root")
 	}
 	return nil
+}
+
+// kSigaction is the kernel's struct sigaction (x86_64, arm64).
+type kSigaction struct{ handler, flags, restorer, mask uint64 }
+
+// defaultSignals sets every signal the process ignores back to its
+// default action before the execve of the container's process, as
+// nsenter's hako_default_signals does for the C stages: the process starts
+// so, as under runc, whatever hako's caller ignored (the Go runtime keeps
+// SIGHUP and SIGINT ignored when they were at its start, and an ignored
+// signal stays ignored across execve). The ones the runtime handles are
+// reset by the execve itself.
+func defaultSignals() {
+	for sig := 1; sig <= 64; sig++ {
+		if sig == int(unix.SIGKILL) || sig == int(unix.SIGSTOP) {
+			continue
+		}
+		var old kSigaction
+		if _, _, e := unix.RawSyscall6(unix.SYS_RT_SIGACTION, uintptr(sig), 0, uintptr(unsafe.Pointer(&old)), 8, 0, 0); e != 0 || old.handler != 1 {
+			continue // 1: SIG_IGN
+		}
+		var dfl kSigaction
+		_, _, _ = unix.RawSyscall6(unix.SYS_RT_SIGACTION, uintptr(sig), uintptr(unsafe.Pointer(&dfl)), 0, 8, 0, 0)
+	}
 }

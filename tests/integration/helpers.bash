@@ -199,6 +199,18 @@ runtime_bg() {
 	output=$(cat "$out")
 }
 
+# ignoring SIGNALS -- CMD...: CMD with SIGNALS ignored, as nohup (HUP) or a
+# background job of a script (INT, QUIT) leaves them for what it runs.
+ignoring() {
+	local sigs=()
+	while [ "$1" != -- ]; do
+		sigs+=("$1")
+		shift
+	done
+	shift
+	bash -c 'trap "" '"${sigs[*]}"'; exec "$@"' _ "$@"
+}
+
 # create_ctr [ID [ARGS...]]: create a container from $BUNDLE; its stdout and
 # stderr (and the runtime's) go to $TEST_DIR/ID.out, see ctr_output.
 create_ctr() {

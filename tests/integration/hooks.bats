@@ -34,6 +34,30 @@ hook() {
 	[ "$(cat "$BUNDLE/rootfs/started")" != "$host_mnt" ] || fail "startContainer ran in the host mount namespace"
 }
 
+# The Go runtime keeps SIGHUP and SIGINT ignored when hako's caller ignored
+# them, and a child inherits that: the hooks hako ran did (runc's do not,
+# its signal handler catches every signal).
+@test "hooks start with SIGHUP and SIGINT at their default action when hako's caller ignores them" {
+	local all="" k
+	for k in prestart createRuntime createContainer poststart poststop; do
+		all="$all | .hooks.$k = [{\"path\": \"/bin/sh\", \"args\": [\"sh\", \"-c\", \"echo $k \$(grep SigIgn /proc/self/status) >> $TEST_DIR/hooks.log\"]}]"
+	done
+	update_config ". $all"
+	set_args true
+	status=0
+	ignoring HUP INT -- env "$TAG_VAR=$TAG" "$RUNTIME" --root "$ROOT" create --bundle "$BUNDLE" "$CID" \
+		</dev/null >"$TEST_DIR/$CID.out" 2>&1 3>&- || status=$?
+	assert_success
+	ignoring HUP INT -- env "$TAG_VAR=$TAG" "$RUNTIME" --root "$ROOT" start "$CID"
+	wait_for_status "$CID" stopped
+	ignoring HUP INT -- env "$TAG_VAR=$TAG" "$RUNTIME" --root "$ROOT" delete "$CID"
+	run cat "$TEST_DIR/hooks.log"
+	local want="prestart|createRuntime|createContainer|poststart"
+	# runc's delete has no signal handler: its poststop hooks keep them
+	[ "$RUNTIME_NAME" = runc ] || want="$want|poststop"
+	[ "$(grep -cE "^($want) SigIgn: 0000000000000000$" "$TEST_DIR/hooks.log")" = "$(echo "$want" | tr '|' '\n' | wc -l)" ] || fail "$output"
+}
+
 @test "a failing createRuntime hook fails create and leaves nothing behind" {
 	update_config '.hooks.createRuntime = [{"path": "/bin/sh", "args": ["sh", "-c", "echo hook-broke >&2; exit 3"]}]'
 	create_ctr

@@ -104,3 +104,69 @@ trap_container() {
 	assert_failure
 	assert_contains "does not exist"
 }
+
+# The init ignored what hako's caller ignored (an ignored signal stays
+# ignored across execve; the Go runtime keeps SIGHUP and SIGINT so): the
+# suite run under nohup saw "kill with a signal name with SIG" fail, for
+# sh cannot trap a signal ignored at its start. runc's processes start
+# with them at their default action.
+@test "kill HUP and INT reach the container's traps when hako's caller ignores them" {
+	set_cmd 'for s in HUP INT; do trap "echo got $s" $s; done
+		echo ready
+		while :; do sleep 0.1; done'
+	status=0
+	ignoring HUP INT QUIT -- env "$TAG_VAR=$TAG" "$RUNTIME" --root "$ROOT" create --bundle "$BUNDLE" "$CID" \
+		</dev/null >"$TEST_DIR/$CID.out" 2>&1 3>&- || status=$?
+	assert_success
+	ignoring HUP INT QUIT -- env "$TAG_VAR=$TAG" "$RUNTIME" --root "$ROOT" start "$CID"
+	wait_output_contains "$CID" ready
+	runtime kill "$CID" HUP
+	assert_success
+	wait_output_contains "$CID" "got HUP"
+	runtime kill "$CID" INT
+	assert_success
+	wait_output_contains "$CID" "got INT"
+}
+
+# sig_ignored FILE: the SigIgn mask in FILE (a process's status lines).
+sig_ignored() { awk '/^SigIgn:/ { print $2 }' "$1"; }
+
+@test "the container's processes start with no signal ignored, whatever hako's caller ignored" {
+	local ign="HUP INT QUIT USR1 PIPE CHLD"
+	# the C applier, then the Go init (a startContainer hook needs it)
+	set_cmd 'grep SigIgn /proc/self/status; sleep 1000'
+	for hook in no yes; do
+		[ "$hook" = yes ] && update_config '.hooks.startContainer = [{"path": "/bin/true"}]'
+		status=0
+		ignoring $ign -- env "$TAG_VAR=$TAG" "$RUNTIME" --root "$ROOT" create --bundle "$BUNDLE" "$CID" \
+			</dev/null >"$TEST_DIR/$CID.out" 2>&1 3>&- || status=$?
+		assert_success
+		runtime start "$CID"
+		assert_success
+		wait_output_contains "$CID" SigIgn
+		[ "$(sig_ignored "$TEST_DIR/$CID.out")" = 0000000000000000 ] || fail "init (hook: $hook): $(ctr_output)"
+		if [ "$hook" = no ]; then
+			ignoring $ign -- env "$TAG_VAR=$TAG" "$RUNTIME" --root "$ROOT" exec "$CID" grep SigIgn /proc/self/status >"$TEST_DIR/exec.out" 2>&1
+			[ "$(sig_ignored "$TEST_DIR/exec.out")" = 0000000000000000 ] || fail "exec: $(cat "$TEST_DIR/exec.out")"
+			ignoring $ign -- env "$TAG_VAR=$TAG" "$RUNTIME" --root "$ROOT" exec -d "$CID" grep SigIgn /proc/self/status \
+				</dev/null >"$TEST_DIR/execd.out" 2>&1
+			wait_output_contains execd SigIgn
+			[ "$(sig_ignored "$TEST_DIR/execd.out")" = 0000000000000000 ] || fail "exec -d: $(cat "$TEST_DIR/execd.out")"
+		fi
+		runtime delete -f "$CID"
+		assert_success
+	done
+}
+
+# runc's processes keep these: its Go runtime resets only the signals it
+# handles, and it leaves SIGTTOU and the real-time 34 alone.
+@test "SIGTTOU and real-time signals ignored by hako's caller are not ignored in the container" {
+	skip_if_runtime runc "keeps SIGTTOU and signal 34 ignored when its caller ignored them"
+	set_cmd 'grep SigIgn /proc/self/status; sleep 1000'
+	status=0
+	ignoring TTOU 34 50 -- env "$TAG_VAR=$TAG" "$RUNTIME" --root "$ROOT" run -d --bundle "$BUNDLE" "$CID" \
+		</dev/null >"$TEST_DIR/$CID.out" 2>&1 3>&- || status=$?
+	assert_success
+	wait_output_contains "$CID" SigIgn
+	[ "$(sig_ignored "$TEST_DIR/$CID.out")" = 0000000000000000 ] || fail "$(ctr_output)"
+}
