@@ -110,6 +110,12 @@ func runExec(ctx *cli.Context) error {
 	trace.Mark("state loaded")
 	f := execFlags{procFile: procFile, cwd: cwd, user: user, apparmor: apparmor, label: label,
 		tty: tty, nnp: nnp, env: env, gids: gids, caps: capsAdd, args: rest[1:]}
+	// The state first (runc's words for a stopped container; the debris
+	// of a killed create, stopped too, has no config to start from).
+	if err := c.Require(libcontainer.OpExec); err != nil && !(ignorePaused && c.Status == libcontainer.Paused) {
+		c.Unlock()
+		return err
+	}
 	spec, err := c.Config()
 	if err != nil {
 		c.Unlock()

@@ -242,18 +242,23 @@ func (c *Container) hookSpec() (*specs.Spec, error) {
 	if c.st.Config == nil && c.rawConfig != nil && !bytes.Contains(c.rawConfig, []byte(`"hooks"`)) {
 		return &specs.Spec{}, nil
 	}
-	s, err := c.spec()
-	if s == nil && err == nil {
-		s = &specs.Spec{}
+	if c.debris {
+		// a create killed before state.json: no config, no hooks
+		return &specs.Spec{}, nil
 	}
-	return s, err
+	return c.spec()
 }
 
 // spec is the config the container was created with, decoded from
 // state.json the first time a verb asks for it.
 func (c *Container) spec() (*specs.Spec, error) {
-	if c.st.Config != nil || c.rawConfig == nil {
+	if c.st.Config != nil {
 		return c.st.Config, nil
+	}
+	if c.rawConfig == nil {
+		// the debris of a killed create (its record has no config): an
+		// error, never a nil spec a verb would dereference
+		return nil, fmt.Errorf("container %s has no config (its create did not finish): delete it", c.ID)
 	}
 	s := &specs.Spec{}
 	if err := json.Unmarshal(c.rawConfig, s); err != nil {

@@ -194,3 +194,60 @@ func TestInitWaits(t *testing.T) {
 		t.Error("an unreadable comm must keep the fifo's answer")
 	}
 }
+
+// A state directory is never seen under its name unlocked: the other
+// verbs read such a directory as a killed create's debris (stopped, no
+// config), and exec panicked on it in make stress. A prober opens and
+// try-locks the name while directories are made and removed under it.
+func TestMakeLockedDirNeverUnlocked(t *testing.T) {
+	root := t.TempDir()
+	dir := filepath.Join(root, "c1")
+	stop := make(chan struct{})
+	caught := make(chan string, 1)
+	go func() {
+		for {
+			select {
+			case <-stop:
+				close(caught)
+				return
+			default:
+			}
+			fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+			if err != nil {
+				continue
+			}
+			if unix.Flock(fd, unix.LOCK_EX|unix.LOCK_NB) == nil {
+				var st unix.Stat_t
+				// unlocked and still in place: the window
+				if unix.Fstat(fd, &st) == nil && st.Nlink > 0 {
+					select {
+					case caught <- "the state directory was there unlocked":
+					default:
+					}
+				}
+			}
+			unix.Close(fd)
+		}
+	}()
+	for i := 0; i < 1000; i++ {
+		lock, err := makeLockedDir(root, dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := makeLockedDir(root, dir); !errors.Is(err, os.ErrExist) {
+			t.Fatalf("a second make of the same directory: %v, want os.ErrExist", err)
+		}
+		// removed while still locked, as delete does
+		if err := os.Remove(dir); err != nil {
+			t.Fatal(err)
+		}
+		unix.Close(lock)
+	}
+	close(stop)
+	if msg, ok := <-caught; ok {
+		t.Fatal(msg)
+	}
+	if ents, _ := os.ReadDir(root); len(ents) != 0 {
+		t.Errorf("left in the root: %v", ents)
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 
 	"github.com/hako-runtime/hako/internal/fault"
 	"github.com/hako-runtime/hako/libcontainer/caps"
@@ -212,6 +213,57 @@ func prepare(o *CreateOpts) (*prepared, error) {
 	return p, nil
 }
 
+// makeLockedDir makes the state directory dir, in root, and returns its
+// lock, taken before dir has its name: a directory made there and locked
+// after was briefly unlocked and empty, which another command read as the
+// debris of a killed create (stopped, no config: exec panicked on it,
+// delete would have removed it under its creator; found by make stress).
+// It is made under a temporary name no container ID can have ("@" is
+// not an ID character), locked and renamed into place, never replacing
+// (os.ErrExist when the ID is taken). A file system without
+// RENAME_NOREPLACE gets the plain mkdir-then-lock.
+func makeLockedDir(root, dir string) (int, error) {
+	var tmp string
+	for i := 0; ; i++ {
+		tmp = filepath.Join(root, fmt.Sprintf(".new@%d.%d", os.Getpid(), time.Now().UnixNano()))
+		err := unix.Mkdir(tmp, 0o711)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, unix.EEXIST) || i == 8 {
+			return -1, fmt.Errorf("create state dir: %w", &os.PathError{Op: "mkdir", Path: tmp, Err: err})
+		}
+	}
+	lock, err := lockDir(tmp, false)
+	if err != nil {
+		os.Remove(tmp)
+		return -1, fmt.Errorf("lock state dir: %w", err)
+	}
+	err = unix.Renameat2(unix.AT_FDCWD, tmp, unix.AT_FDCWD, dir, unix.RENAME_NOREPLACE)
+	if err == nil {
+		return lock, nil
+	}
+	unix.Close(lock)
+	os.Remove(tmp)
+	if errors.Is(err, unix.EEXIST) {
+		return -1, os.ErrExist
+	}
+	if !errors.Is(err, unix.EINVAL) {
+		return -1, fmt.Errorf("create state dir: %w", &os.LinkError{Op: "rename", Old: tmp, New: dir, Err: err})
+	}
+	if err := os.Mkdir(dir, 0o711); err != nil {
+		if errors.Is(err, os.ErrExist) {
+			return -1, os.ErrExist
+		}
+		return -1, fmt.Errorf("create state dir: %w", err)
+	}
+	if lock, err = lockDir(dir, false); err != nil {
+		os.RemoveAll(dir)
+		return -1, fmt.Errorf("lock state dir: %w", err)
+	}
+	return lock, nil
+}
+
 // newContainer makes and locks the state directory of a container that
 // is being created (Load says it does not exist until state.json is
 // written).
@@ -220,16 +272,11 @@ func newContainer(o *CreateOpts, p *prepared) (*Container, error) {
 		return nil, err
 	}
 	dir := filepath.Join(o.Root, o.ID)
-	if err := os.Mkdir(dir, 0o711); err != nil {
-		if errors.Is(err, os.ErrExist) {
-			return nil, fmt.Errorf("container %s: %w", o.ID, ErrExist)
-		}
-		return nil, fmt.Errorf("create state dir: %w", err)
-	}
-	lock, err := lockDir(dir, false)
-	if err != nil {
-		os.RemoveAll(dir)
-		return nil, fmt.Errorf("lock container %s: %w", o.ID, err)
+	lock, err := makeLockedDir(o.Root, dir)
+	if errors.Is(err, os.ErrExist) {
+		return nil, fmt.Errorf("container %s: %w", o.ID, ErrExist)
+	} else if err != nil {
+		return nil, err
 	}
 	trace.Mark("state dir locked")
 	c := &Container{ID: o.ID, dir: dir, lock: lock, Status: Creating, HookDir: p.bundle}

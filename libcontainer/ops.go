@@ -110,11 +110,16 @@ func (c *Container) Kill(sig unix.Signal, all bool) error {
 	// the container's other processes with it: runc sends KILL to every
 	// process of the cgroup then, also once the init is gone.
 	if sig == unix.SIGKILL && c.st.CgroupPaths != nil {
-		spec, err := c.spec()
-		if err != nil {
-			return err
+		if c.debris {
+			// no config to tell: whatever its killed create left
+			all = true
+		} else {
+			spec, err := c.spec()
+			if err != nil {
+				return err
+			}
+			all = all || !privatePidNS(spec)
 		}
-		all = all || !privatePidNS(spec)
 	}
 	if err := c.Require(OpKill); err != nil {
 		// runc lets kill --all reach the leftovers of a stopped container

@@ -221,6 +221,34 @@ crash() {
 	[ "$(container_status "$CID")" = created ]
 }
 
+# The debris of a killed create has no config (its record has none): exec
+# dereferenced the nil config and panicked (found by make stress, where a
+# state directory was briefly there unlocked before its lock: now made
+# under a temporary name, locked, then renamed into place). Every verb on
+# debris answers in one line, without a panic, and delete removes it.
+@test "crash: every verb on a killed create's debris answers without a panic" {
+	local point verb
+	for point in create.cgroup create.ready; do
+		faulty HAKO_FAULT "$point" create --bundle "$BUNDLE" "$CID"
+		[ "$status" -eq 137 ] || fail "$point: status $status: $output"
+		for verb in "exec $CID true" "exec -d $CID true" "kill $CID" "kill $CID KILL" "pause $CID" "resume $CID" \
+			"update --memory 64M $CID" "ps $CID" "events --stats $CID" "start $CID" "state $CID" "list" "checkpoint $CID"; do
+			# shellcheck disable=SC2086
+			bounded $verb
+			[[ "$output" != *panic* && "$output" != *goroutine* ]] || fail "$point: $verb: $output"
+			case $verb in
+			state* | list | ps* | "kill $CID KILL") [ "$status" -eq 0 ] || fail "$point: $verb: status $status: $output" ;;
+			*) [ "$status" -ne 0 ] && [ "$(wc -l <<<"$output")" -eq 1 ] || fail "$point: $verb: status $status: $output" ;;
+			esac
+		done
+		bounded exec "$CID" true
+		[[ "$output" == *"cannot exec in a stopped container"* ]] || fail "$point: exec: $output"
+		bounded delete --force "$CID"
+		[ "$status" -eq 0 ] || fail "$point: delete --force: $output"
+		assert_nothing_left
+	done
+}
+
 # stopped_at POINT ARGS...: start the crash-point build held (SIGSTOP) at
 # POINT in the background; $HELD is its pid once it is stopped there.
 stopped_at() {

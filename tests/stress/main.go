@@ -98,7 +98,11 @@ func (s *stats) add(r result) {
 		s.hangs = append(s.hangs, fmt.Sprintf("%s %s", r.verb, r.id))
 	}
 	if r.unclear {
-		s.unclear = append(s.unclear, fmt.Sprintf("%s %s: status %d: %q", r.verb, r.id, r.status, r.err))
+		if strings.Contains(r.err, "\n") {
+			s.unclear = append(s.unclear, fmt.Sprintf("%s %s: status %d:\n%s", r.verb, r.id, r.status, r.err))
+		} else {
+			s.unclear = append(s.unclear, fmt.Sprintf("%s %s: status %d: %q", r.verb, r.id, r.status, r.err))
+		}
 	}
 	if r.err != "" {
 		s.errs[r.verb+": "+normalise(r.err, r.id)]++
@@ -201,7 +205,8 @@ func errorLine(stderr []byte) (string, bool) {
 	var msgs []string
 	for _, l := range bytes.Split(stderr, []byte("\n")) {
 		if bytes.HasPrefix(l, []byte("panic:")) || bytes.HasPrefix(l, []byte("fatal error:")) {
-			return string(l), true
+			// the whole stack: where it is is what needs fixing
+			return strings.TrimSpace(string(stderr[bytes.Index(stderr, l):])), true
 		}
 		var m struct{ Level, Msg string }
 		if json.Unmarshal(l, &m) == nil && m.Level == "error" {
@@ -515,7 +520,8 @@ func main() {
 				fmt.Printf("#   ... %d more\n", len(detail)-20)
 				break
 			}
-			fmt.Printf("#   %s\n", d)
+			// a panic's stack is one entry of many lines
+			fmt.Printf("#   %s\n", strings.ReplaceAll(d, "\n", "\n#     "))
 		}
 	}
 	fmt.Printf("1..6\n")
