@@ -5,7 +5,7 @@ BIN := hako
 PKGS_PURE := ./libcontainer/logs/... ./libcontainer/intelrdt/... ./libcontainer/caps/... ./libcontainer/validate/... \
 	./libcontainer/rootfs/... ./libcontainer/hooks/... ./cgroups/... ./seccomp/...
 
-.PHONY: all build hako-faults stress deps demo test unit integration vm-tests bench bench-vm lint clean test-engines conformance test-cri man install uninstall fuzz
+.PHONY: all build hako-faults stress deps demo test unit integration bench bench-vm lint clean test-engines conformance test-cri man install uninstall fuzz
 
 all: build man
 
@@ -19,7 +19,7 @@ deps:
 		export DEBIAN_FRONTEND=noninteractive; \
 		apt-get update -qq && apt-get install -y -qq $$missing >/dev/null; \
 	fi
-	@command -v $(GO) >/dev/null || { echo "go not found (install Go 1.24+)"; exit 1; }
+	@command -v $(GO) >/dev/null || { echo "go not found (install Go 1.26+)"; exit 1; }
 	$(GO) mod download
 
 # Static (libseccomp.a from libseccomp-dev): the init's last stage is this
@@ -33,7 +33,8 @@ build:
 	$(GO) build -trimpath -tags netgo,osusergo,urfave_cli_no_docs -ldflags '-extldflags=-static -X main.gitCommit=$(COMMIT)' -o $(BIN) .
 
 # The crash-point build (internal/fault): the same binary with the
-# hako_faults tag, for tests/integration/crash.bats and tests/stress only.
+# hako_faults tag, for tests/integration/crash.bats and tests/vm/checkpoint.sh
+# only.
 hako-faults: build
 	$(GO) build -trimpath -tags netgo,osusergo,urfave_cli_no_docs,hako_faults -ldflags '-extldflags=-static -X main.gitCommit=$(COMMIT)' -o hako-faults .
 
@@ -85,7 +86,7 @@ unit:
 	$(GO) test -race $(PKGS_PURE)
 	$(GO) test ./...
 
-integration: build
+integration: build hako-faults
 	bats tests/integration tests/integration/security
 
 # The reference runc (docs/status.md compares against it): runc 1.5.3 from

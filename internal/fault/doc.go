@@ -7,13 +7,15 @@
 // built with the hako_faults tag (`make hako-faults`) reads:
 //
 //	HAKO_FAULT=<point>       SIGKILL this hako process at <point>
-//	HAKO_FAULT_INIT=<point>  SIGKILL the container's init at <point> and go on
+//	HAKO_FAULT_INIT=<point>  SIGKILL the process <point> names and go on (the
+//	                         container's init; the CRIU worker at criu.*)
 //	HAKO_FAULT_STOP=<point>  SIGSTOP this process at <point> (the test races
 //	                         another command against it, then SIGCONTs it)
 //	HAKO_FAULT_LOG=<file>    append each point reached, one name per line
 //
-// A value ending in "*" names every point with that prefix (criu.*: CRIU's
-// first notification). Points are named <verb>.<step> (create.cgroup, exec.pid, delete.killed ...);
+// A value ending in "*" names every point with that prefix (criu.*:
+// criu.request, after each message hako writes to CRIU, and
+// criu.<notification>). Points are named <verb>.<step> (create.cgroup, exec.pid, delete.killed ...);
 // a test first runs the lifecycle with HAKO_FAULT_LOG to learn every point
 // reached, then crashes at each.
 package fault

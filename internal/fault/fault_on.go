@@ -19,8 +19,8 @@ var (
 	logPath = os.Getenv("HAKO_FAULT_LOG")
 )
 
-// match: a point named exactly, or by a prefix ending in "*" (criu.*:
-// CRIU's first notification, whichever it is).
+// match: a point named exactly, or by a prefix ending in "*" (criu.*: the
+// first of criu.request and criu.<notification> reached).
 func match(pattern, name string) bool {
 	if p, ok := strings.CutSuffix(pattern, "*"); ok {
 		return p != "" && strings.HasPrefix(name, p)
