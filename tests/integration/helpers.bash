@@ -211,6 +211,20 @@ ignoring() {
 	bash -c 'trap "" '"${sigs[*]}"'; exec "$@"' _ "$@"
 }
 
+# ignored_among FILE SIGNUM...: those of the signals whose bit is set in
+# the SigIgn line of FILE (a process's status), "" for none. Only the
+# signals a test ignored itself are asked about: processes started by GNU
+# make (glibc's posix_spawn) have 32 and 33 ignored, whatever the runtime.
+ignored_among() {
+	local mask s out=""
+	mask=$(awk '/^SigIgn:/ { print $2 }' "$1")
+	[ -n "$mask" ] || { echo "no SigIgn line"; return; }
+	for s in "${@:2}"; do
+		(((16#$mask >> (s - 1)) & 1)) && out="$out $s"
+	done
+	echo "${out# }"
+}
+
 # create_ctr [ID [ARGS...]]: create a container from $BUNDLE; its stdout and
 # stderr (and the runtime's) go to $TEST_DIR/ID.out, see ctr_output.
 create_ctr() {

@@ -132,7 +132,7 @@ trap_container() {
 sig_ignored() { awk '/^SigIgn:/ { print $2 }' "$1"; }
 
 @test "the container's processes start with no signal ignored, whatever hako's caller ignored" {
-	local ign="HUP INT QUIT USR1 PIPE CHLD"
+	local ign="HUP INT QUIT USR1 PIPE CHLD" nums="1 2 3 10 13 17"
 	# the C applier, then the Go init (a startContainer hook needs it)
 	set_cmd 'grep SigIgn /proc/self/status; sleep 1000'
 	for hook in no yes; do
@@ -144,14 +144,14 @@ sig_ignored() { awk '/^SigIgn:/ { print $2 }' "$1"; }
 		runtime start "$CID"
 		assert_success
 		wait_output_contains "$CID" SigIgn
-		[ "$(sig_ignored "$TEST_DIR/$CID.out")" = 0000000000000000 ] || fail "init (hook: $hook): $(ctr_output)"
+		[ -z "$(ignored_among "$TEST_DIR/$CID.out" $nums)" ] || fail "init (hook: $hook): $(ctr_output)"
 		if [ "$hook" = no ]; then
 			ignoring $ign -- env "$TAG_VAR=$TAG" "$RUNTIME" --root "$ROOT" exec "$CID" grep SigIgn /proc/self/status >"$TEST_DIR/exec.out" 2>&1
-			[ "$(sig_ignored "$TEST_DIR/exec.out")" = 0000000000000000 ] || fail "exec: $(cat "$TEST_DIR/exec.out")"
+			[ -z "$(ignored_among "$TEST_DIR/exec.out" $nums)" ] || fail "exec: $(cat "$TEST_DIR/exec.out")"
 			ignoring $ign -- env "$TAG_VAR=$TAG" "$RUNTIME" --root "$ROOT" exec -d "$CID" grep SigIgn /proc/self/status \
 				</dev/null >"$TEST_DIR/execd.out" 2>&1
 			wait_output_contains execd SigIgn
-			[ "$(sig_ignored "$TEST_DIR/execd.out")" = 0000000000000000 ] || fail "exec -d: $(cat "$TEST_DIR/execd.out")"
+			[ -z "$(ignored_among "$TEST_DIR/execd.out" $nums)" ] || fail "exec -d: $(cat "$TEST_DIR/execd.out")"
 		fi
 		runtime delete -f "$CID"
 		assert_success
@@ -159,7 +159,9 @@ sig_ignored() { awk '/^SigIgn:/ { print $2 }' "$1"; }
 }
 
 # runc's processes keep these: its Go runtime resets only the signals it
-# handles, and it leaves SIGTTOU and the real-time 34 alone.
+# handles, and it leaves SIGTTOU and the real-time 34 alone. hako's start
+# with none ignored at all (also 32 and 33, which GNU make's children have
+# ignored: glibc's posix_spawn).
 @test "SIGTTOU and real-time signals ignored by hako's caller are not ignored in the container" {
 	skip_if_runtime runc "keeps SIGTTOU and signal 34 ignored when its caller ignored them"
 	set_cmd 'grep SigIgn /proc/self/status; sleep 1000'
