@@ -213,8 +213,8 @@ ignoring() {
 
 # ignored_among FILE SIGNUM...: those of the signals whose bit is set in
 # the SigIgn line of FILE (a process's status), "" for none. Only the
-# signals a test ignored itself are asked about: processes started by GNU
-# make (glibc's posix_spawn) have 32 and 33 ignored, whatever the runtime.
+# signals a test ignored itself are asked about: processes started under
+# Debian's GNU make 4.3 have 32 and 33 ignored, whatever the runtime.
 ignored_among() {
 	local mask s out=""
 	mask=$(awk '/^SigIgn:/ { print $2 }' "$1")

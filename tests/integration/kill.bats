@@ -160,8 +160,8 @@ sig_ignored() { awk '/^SigIgn:/ { print $2 }' "$1"; }
 
 # runc's processes keep these: its Go runtime resets only the signals it
 # handles, and it leaves SIGTTOU and the real-time 34 alone. hako's start
-# with none ignored at all (also 32 and 33, which GNU make's children have
-# ignored: glibc's posix_spawn).
+# with none ignored at all (also 32 and 33, which processes started under
+# Debian's GNU make 4.3 have ignored).
 @test "SIGTTOU and real-time signals ignored by hako's caller are not ignored in the container" {
 	skip_if_runtime runc "keeps SIGTTOU and signal 34 ignored when its caller ignored them"
 	set_cmd 'grep SigIgn /proc/self/status; sleep 1000'
