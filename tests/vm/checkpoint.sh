@@ -87,7 +87,17 @@ counting() { # BUNDLE: wait until its rootfs has a count
 	done
 	return 1
 }
-count() { cat "$1/rootfs/tmp/count" 2>/dev/null || echo 0; }
+# count BUNDLE: the loop's count; the shell truncates the file before it
+# writes the next number, so an empty read is retried.
+count() {
+	local i c
+	for ((i = 0; i < 20; i++)); do
+		c=$(cat "$1/rootfs/tmp/count" 2>/dev/null) || { echo 0; return; }
+		[ -n "$c" ] && { echo "$c"; return; }
+		sleep 0.05
+	done
+	echo 0
+}
 status() { $hako state "$1" 2>/dev/null | jq -r .status 2>/dev/null || echo none; }
 # rs NAME LOG ARGS...: restore with stdout and stderr appended to LOG, the
 # dumped container's own (start gives it a file: CRIU wants a file of the
