@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sys/unix"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/hako-runtime/hako/cgroups"
 	"github.com/hako-runtime/hako/internal/fdpass"
 	"github.com/hako-runtime/hako/libcontainer/logs"
 	rfs "github.com/hako-runtime/hako/libcontainer/rootfs"
@@ -169,6 +170,31 @@ func (c *Container) Checkpoint(o *CheckpointOpts, log *logs.Logger) error {
 		return fmt.Errorf("--work-path: %w", err)
 	}
 	defer workDir.Close()
+	// The init's stdio is read with the tasks frozen, as CRIU will dump
+	// them: a running process may point fd 1 elsewhere for a moment
+	// (sh's `echo $i >file`), and a snapshot taken while it runs mixed
+	// one file's link with another's mount, or disagreed with the dump,
+	// and the restore was refused (seen under podman in
+	// tests/vm/checkpoint.sh). CRIU leaves a cgroup it found frozen
+	// frozen, so the tasks are thawed here once it is done.
+	var frozen cgroups.Manager
+	thaw := func() {
+		if frozen != nil {
+			if err := frozen.Thaw(); err != nil {
+				log.Warnf("thaw after the dump: %v", err)
+			}
+			frozen = nil
+		}
+	}
+	defer thaw()
+	if c.Status == Running {
+		if m, err := c.cgroup(); err == nil && m.Path("freezer") != "" {
+			if err := m.Freeze(); err != nil {
+				return fmt.Errorf("freeze the container for the dump: %w", err)
+			}
+			frozen = m
+		}
+	}
 	stdio := initStdio(c.st.InitPid)
 	if !o.PreDump {
 		if err := stdio.write(image); err != nil {
@@ -258,7 +284,9 @@ func (c *Container) Checkpoint(o *CheckpointOpts, log *logs.Logger) error {
 	}
 	opts.External = append(externalNamespaces(spec, c.st.InitPid), stdio.external()...)
 	log.Debugf("criu %v of %s into %s", t, c.ID, image)
-	if err := criuRun(criuPath, &rpc.CriuReq{Type: &t, Opts: opts}, imageDir, workDir, notify); err != nil {
+	err = criuRun(criuPath, &rpc.CriuReq{Type: &t, Opts: opts}, imageDir, workDir, notify)
+	thaw()
+	if err != nil {
 		return fmt.Errorf("criu failed: type %v: %w%s", t, oneLine{err}, criuLog(filepath.Join(work, logName)))
 	}
 	if o.LeaveRunning || o.PreDump {
