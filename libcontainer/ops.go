@@ -52,18 +52,25 @@ func (c *Container) Start(log *logs.Logger) error {
 	}
 	if h := spec.Hooks; h != nil && len(h.Poststart) > 0 {
 		// The init by pidfd, taken under the lock: the kill below must
-		// not reach a recycled pid.
+		// not reach a recycled pid. A process that has already exited
+		// (`true`) still gets its poststart hooks, told it has stopped,
+		// as runc does: start succeeded.
 		pidfd, err := c.pidfd()
-		if err != nil {
+		if errors.Is(err, ErrNotRunning) {
+			c.Status = Stopped
+		} else if err != nil {
 			return err
+		} else {
+			defer unix.Close(pidfd)
 		}
-		defer unix.Close(pidfd)
 		state := c.SpecState()
 		c.Unlock()
 		if err := hooks.Run("poststart", h.Poststart, state, hooks.Opts{Dir: c.HookDir}); err != nil {
 			// The process already runs: runc kills it, so a failing
 			// poststart hook does not leave a half-started container.
-			unix.PidfdSendSignal(pidfd, unix.SIGKILL, nil, 0)
+			if pidfd >= 0 {
+				unix.PidfdSendSignal(pidfd, unix.SIGKILL, nil, 0)
+			}
 			return err
 		}
 	}

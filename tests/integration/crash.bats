@@ -296,3 +296,23 @@ stopped_at() {
 	[ "$(grep -c 'level=error' "$TEST_DIR/held.out")" -eq 1 ] || fail "exec's error: $(cat "$TEST_DIR/held.out")"
 	assert_cleaned
 }
+
+@test "race: start whose process has exited before its poststart hooks still runs them and succeeds" {
+	# Seen in make test (hooks.bats, process `true`): start opened the
+	# init's pidfd for the hooks after releasing it and failed with
+	# "container not running" when the process had already exited;
+	# runc runs the hooks and start succeeds.
+	update_config '.hooks.poststart = [{"path": "/bin/sh", "args": ["sh", "-c", "cat > '"$TEST_DIR"'/poststart.state"]}]'
+	set_args true
+	prepare start
+	stopped_at start.released start "$CID"
+	wait_for_status "$CID" stopped
+	kill -CONT "$HELD"
+	local es=0
+	wait "$HELD" || es=$?
+	[ "$es" -eq 0 ] || fail "start failed: $(cat "$TEST_DIR/held.out")"
+	[ "$(jq -r .status "$TEST_DIR/poststart.state")" = stopped ] || fail "poststart hook's state: $(cat "$TEST_DIR/poststart.state")"
+	bounded delete --force "$CID"
+	[ "$status" -eq 0 ] || fail "delete --force: $output"
+	assert_cleaned
+}
